@@ -1,0 +1,58 @@
+# Two commands do all setup on a fresh machine (Python >= 3.11, Java 17, npm):
+#   make run    the API with GraphiQL on a seeded local table
+#   make test   lint, type-check and the whole suite against the real DynamoDB Local
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Downloads are cached outside the source tree.
+CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/singlet
+
+# DynamoDB Local 1.25.1, as shipped in this npm package (pinned and checksum-verified).
+DDB_PACKAGE := amplify-dynamodb-simulator
+DDB_VERSION := 2.9.30
+DDB_SHA256 := 3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9
+DDB_HOME := $(CACHE_DIR)/dynamodb-local-$(DDB_VERSION)
+export DYNAMODB_LOCAL_DIR := $(DDB_HOME)/package/emulator
+
+# With DYNAMODB_ENDPOINT_URL set, everything uses that endpoint and nothing is fetched.
+NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
+
+.PHONY: install dynamodb-local lint test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	  || { echo "singlet: Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
+
+$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
+	@command -v java >/dev/null \
+	  || { echo "singlet: DynamoDB Local needs Java 17: install a JRE (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v npm >/dev/null \
+	  || { echo "singlet: fetching DynamoDB Local needs npm: install Node.js and npm (e.g. apt-get install npm)"; exit 1; }
+	rm -rf $(DDB_HOME).part && mkdir -p $(DDB_HOME).part
+	cd $(DDB_HOME).part && npm pack --silent $(DDB_PACKAGE)@$(DDB_VERSION) >/dev/null
+	echo "$(DDB_SHA256)  $(DDB_HOME).part/$(DDB_PACKAGE)-$(DDB_VERSION).tgz" | sha256sum --check --quiet
+	tar -xzf $(DDB_HOME).part/$(DDB_PACKAGE)-$(DDB_VERSION).tgz -C $(DDB_HOME).part package/emulator
+	rm -f $(DDB_HOME).part/*.tgz
+	rm -rf $(DDB_HOME) && mv $(DDB_HOME).part $(DDB_HOME)
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint infra/template.yaml
+
+test: install $(NEEDS_LOCAL) lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
