@@ -1,0 +1,1 @@
+"""The HTTP edge: GraphQL schema assembly, Starlette app, Lambda handler, settings, CLI."""

@@ -1,0 +1,1 @@
+"""Field resolvers and the per-request dataloaders they read through."""

@@ -1,0 +1,35 @@
+"""The store's typed failures: what callers can handle, never raw botocore errors."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class: every failure the store raises on purpose."""
+
+
+class InvalidInput(StoreError):
+    """A value cannot be stored or used as a key (bad id, tag, username, cursor, size)."""
+
+
+class NotFound(StoreError):
+    """The item the operation needs does not exist (or is being deleted)."""
+
+
+class AlreadyExists(StoreError):
+    """A uniqueness rule would be broken (username taken, profile already created)."""
+
+
+class VersionConflict(StoreError):
+    """Optimistic concurrency: the item's version is not the one the caller expected."""
+
+
+class Forbidden(StoreError):
+    """The actor may not change this item (not its owner)."""
+
+
+class Unavailable(StoreError):
+    """DynamoDB did not complete the request after retries (throttling, timeouts, network)."""
+
+
+class CorruptItem(StoreError):
+    """An item in the table lacks an attribute its schema version promises."""

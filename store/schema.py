@@ -1,0 +1,93 @@
+"""The table definition, read from its one source: infra/template.yaml.
+
+Local and test tables are created from the same CloudFormation resource that deploys the
+real one, so the key schema and indexes exist in exactly one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .errors import StoreError
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """A YAML loader that understands CloudFormation's short-form tags (!Ref, !Sub, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as f:
+        template: dict[str, Any] = yaml.load(f, Loader=_TemplateLoader)
+    return template
+
+
+def table_resource(template: dict[str, Any]) -> dict[str, Any]:
+    tables = [r for r in template["Resources"].values() if r.get("Type") == TABLE_TYPE]
+    if len(tables) != 1:
+        raise StoreError(f"expected one {TABLE_TYPE} in the template, found {len(tables)}")
+    properties: dict[str, Any] = tables[0]["Properties"]
+    return properties
+
+
+def create_table_params(table_name: str, path: Path = TEMPLATE) -> dict[str, Any]:
+    """CreateTable parameters for `table_name`: keys and indexes as the template says."""
+    props = table_resource(load_template(path))
+    params: dict[str, Any] = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        params["GlobalSecondaryIndexes"] = [
+            {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
+            for gsi in props["GlobalSecondaryIndexes"]
+        ]
+    return params
+
+
+async def create_table(client: DynamoDBClient, table_name: str, path: Path = TEMPLATE) -> bool:
+    """Creates the table unless it exists; waits until it is ACTIVE. True if it was created."""
+    created = True
+    try:
+        await client.create_table(**create_table_params(table_name, path))
+    except client.exceptions.ResourceInUseException:
+        created = False
+    for _ in range(600):
+        description = await client.describe_table(TableName=table_name)
+        if description["Table"]["TableStatus"] == "ACTIVE":
+            return created
+        await asyncio.sleep(0.1)
+    raise StoreError(f"table {table_name} did not become ACTIVE")
+
+
+async def delete_table(client: DynamoDBClient, table_name: str) -> None:
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        await client.delete_table(TableName=table_name)
