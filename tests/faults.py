@@ -1,0 +1,104 @@
+"""Faults DynamoDB Local does not produce, injected at the botocore layer (event hooks).
+
+The request still goes to the real DynamoDB Local; only what it was asked, or what botocore
+hands back, is altered the way DynamoDB does under load.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+
+class Unprocessed:
+    """The next `times` batch calls process only their first request (none with
+    `process_none`, answered without reaching the database, as DynamoDB does when it processes
+    nothing); the rest come back as UnprocessedKeys (BatchGetItem) or UnprocessedItems
+    (BatchWriteItem)."""
+
+    def __init__(
+        self, client: DynamoDBClient, operation: str, times: int, process_none: bool = False
+    ) -> None:
+        self.client = client
+        self.operation = operation
+        self.times = times
+        self.process_none = process_none
+        self.injected = 0
+        self._held: dict[str, Any] = {}
+        field = "Keys" if operation == "BatchGetItem" else None
+        self._field = field
+        self._result = "UnprocessedKeys" if field else "UnprocessedItems"
+
+    def __enter__(self) -> Unprocessed:
+        events = self.client.meta.events
+        events.register(f"provide-client-params.dynamodb.{self.operation}", self._before)
+        events.register(f"before-call.dynamodb.{self.operation}", self._short_circuit)
+        events.register(f"after-call.dynamodb.{self.operation}", self._after)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        events = self.client.meta.events
+        events.unregister(f"provide-client-params.dynamodb.{self.operation}", self._before)
+        events.unregister(f"before-call.dynamodb.{self.operation}", self._short_circuit)
+        events.unregister(f"after-call.dynamodb.{self.operation}", self._after)
+
+    def _before(self, params: dict[str, Any], **_: Any) -> None:
+        self._held = {}
+        if self.injected >= self.times:
+            return
+        if self.process_none:
+            self.injected += 1
+            self._held = params["RequestItems"]
+            return
+        sent: dict[str, Any] = {}
+        for table, request in params["RequestItems"].items():
+            requests = request[self._field] if self._field else request
+            if len(requests) < 2:
+                sent[table] = request
+                continue
+            if self._field:
+                sent[table] = {**request, self._field: requests[:1]}
+                self._held[table] = {**request, self._field: requests[1:]}
+            else:
+                sent[table] = requests[:1]
+                self._held[table] = requests[1:]
+        if self._held:
+            self.injected += 1
+            params["RequestItems"] = sent
+
+    def _short_circuit(self, **_: Any) -> Any:
+        if self.process_none and self._held:
+            return SimpleNamespace(status_code=200, headers={}), {"Responses": {}}
+        return None
+
+    def _after(self, parsed: dict[str, Any], **_: Any) -> None:
+        if self._held:
+            parsed[self._result] = self._held
+
+
+class Throttled:
+    """The next `times` calls of `operation` fail with ProvisionedThroughputExceeded, as if
+    botocore had already spent its own retries."""
+
+    def __init__(self, client: DynamoDBClient, operation: str, times: int) -> None:
+        self.client = client
+        self.event = f"before-call.dynamodb.{operation}"
+        self.times = times
+
+    def __enter__(self) -> Throttled:
+        self.client.meta.events.register(self.event, self._fail)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.meta.events.unregister(self.event, self._fail)
+
+    def _fail(self, **_: Any) -> Any:
+        if self.times <= 0:
+            return None
+        self.times -= 1
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+        http = SimpleNamespace(status_code=400, headers={})
+        return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}

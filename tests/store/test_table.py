@@ -1,0 +1,87 @@
+"""Table I/O: batching, retries of unprocessed work, error translation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from store import Store, Unavailable, keys
+from store.attrs import marshal_item
+from store.calls import CallLog
+from store.keys import Key, key_item
+from tests.faults import Throttled, Unprocessed
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+
+async def _put_users(store: Store, count: int) -> list[Key]:
+    item_keys = [keys.user_key(keys.new_id()) for _ in range(count)]
+    for key in item_keys:
+        await store.table.call(
+            "put_item",
+            TableName=store.table.name,
+            Item=marshal_item(
+                {**key_item(key), "entity": "User", "schemaVersion": 1, "id": key.pk[5:],
+                 "username": "u" + key.pk[-6:], "displayName": "d", "bio": "",
+                 "createdAt": "2026-01-01T00:00:00.000Z"}
+            ),
+        )  # fmt: skip
+    return item_keys
+
+
+async def test_get_many_chunks_dedupes_and_keeps_request_order(
+    store: Store, calls: CallLog
+) -> None:
+    present = await _put_users(store, 150)
+    missing = [keys.user_key(keys.new_id()) for _ in range(3)]
+    asked = [*reversed(present), missing[0], present[0], *missing[1:], present[1]]
+    calls.clear()
+    users = await store.get_many(asked)
+    assert [u.id if u else None for u in users] == [
+        k.pk.removeprefix("USER#") if k in present else None for k in asked
+    ]
+    # 153 distinct keys: two BatchGetItem calls (100 + 53), issued concurrently.
+    assert calls.counts == {"BatchGetItem": 2}
+    assert calls.round_trips == 1
+
+
+async def test_unprocessed_keys_are_retried_until_all_arrive(
+    store: Store, client: DynamoDBClient, calls: CallLog
+) -> None:
+    item_keys = await _put_users(store, 5)
+    calls.clear()
+    with Unprocessed(client, "BatchGetItem", times=3) as fault:
+        users = await store.get_many(item_keys)
+    assert fault.injected == 3
+    assert all(users)
+    assert [u.id for u in users] == [k.pk[5:] for k in item_keys]
+    assert calls.counts == {"BatchGetItem": 4}  # 1 + 3 retries of what was left
+
+
+async def test_unprocessed_keys_forever_give_unavailable(
+    store: Store, client: DynamoDBClient
+) -> None:
+    item_keys = await _put_users(store, 2)
+    fault = Unprocessed(client, "BatchGetItem", times=100, process_none=True)
+    with fault, pytest.raises(Unavailable):
+        await store.get_many(item_keys)
+    assert fault.injected == store.table.backoff.attempts  # gave up after the last attempt
+
+
+async def test_unprocessed_items_of_batch_deletes_are_retried(
+    store: Store, client: DynamoDBClient
+) -> None:
+    item_keys = await _put_users(store, 30)
+    with Unprocessed(client, "BatchWriteItem", times=2) as fault:
+        await store.table.delete_keys(item_keys)
+    assert fault.injected == 2
+    assert await store.get_many(item_keys) == [None] * 30
+
+
+async def test_throttling_after_botocore_retries_is_unavailable_not_a_raw_error(
+    store: Store, client: DynamoDBClient
+) -> None:
+    with Throttled(client, "Query", times=1), pytest.raises(Unavailable):
+        await store.posts_by_user(keys.new_id())
