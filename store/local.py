@@ -80,7 +80,8 @@ def start(directory: Path | None = None, port: int | None = None) -> DynamoDBLoc
         str(port),
     ]
     output = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the process
-    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    # Its cwd gets a metadata file: keep that in the cache, out of the source tree.
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=directory)
     local = DynamoDBLocal(process, f"http://127.0.0.1:{port}", output)
     try:
         _wait_until_ready(local)
