@@ -19,7 +19,7 @@ export DYNAMODB_LOCAL_DIR := $(DDB_HOME)/package/emulator
 # With DYNAMODB_ENDPOINT_URL set, everything uses that endpoint and nothing is fetched.
 NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
 
-.PHONY: install dynamodb-local lint test clean
+.PHONY: install dynamodb-local graphiql-assets lint test run schema clean
 
 install: $(VENV)/.installed
 
@@ -51,8 +51,22 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
-test: install $(NEEDS_LOCAL) lint
+test: install $(NEEDS_LOCAL) graphiql-assets lint
 	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+
+graphiql-assets: install api/static/vendor/.installed
+
+api/static/vendor/.installed: api/graphiql.py
+	@command -v npm >/dev/null \
+	  || { echo "singlet: fetching GraphiQL's assets needs npm: install Node.js and npm"; exit 1; }
+	$(BIN)/python -m api.graphiql
+	touch $@
+
+schema: install
+	$(BIN)/strawberry export-schema api.schema:schema --output schema.graphql
+
+run: install $(NEEDS_LOCAL) graphiql-assets
+	$(BIN)/singlet dev

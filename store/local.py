@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -81,7 +83,13 @@ def start(directory: Path | None = None, port: int | None = None) -> DynamoDBLoc
     ]
     output = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the process
     # Its cwd gets a metadata file: keep that in the cache, out of the source tree.
-    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=directory)
+    process = subprocess.Popen(
+        command,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        cwd=directory,
+        preexec_fn=_die_with_parent,
+    )
     local = DynamoDBLocal(process, f"http://127.0.0.1:{port}", output)
     try:
         _wait_until_ready(local)
@@ -89,6 +97,16 @@ def start(directory: Path | None = None, port: int | None = None) -> DynamoDBLoc
         local.stop()
         raise
     return local
+
+
+def _die_with_parent() -> None:
+    """Linux: Java gets SIGTERM when the process that started it dies, even by SIGKILL,
+    so a killed test run or dev server never leaves DynamoDB Local running."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _wait_until_ready(local: DynamoDBLocal, timeout: float = 30.0) -> None:

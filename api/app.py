@@ -1,0 +1,222 @@
+"""The Starlette app: POST/GET /graphql, GraphiQL for browsers, /health.
+
+`api.app:app` serves it with uvicorn; `api.handler.handler` wraps the same app for Lambda.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from resolvers.context import Context
+from resolvers.cursors import CursorSigner
+from store import Store, Table
+from store.client import open_client
+
+from . import graphiql, logs
+from .auth import Authenticator, InvalidToken
+from .schema import build_schema
+from .settings import Settings
+
+log = logging.getLogger("singlet.http")
+
+
+class Resources:
+    """Per-process (per Lambda container) state: one DynamoDB client, made on first use.
+
+    Lazy because Lambda's init must not touch the network, and because the client belongs to
+    the event loop that creates it (Mangum keeps one loop across warm invocations).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clients_created = 0
+        self._store: Store | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def store(self) -> Store:
+        if self._store is None:
+            self._lock = self._lock or asyncio.Lock()
+            async with self._lock:
+                if self._store is None:
+                    client = await open_client(self.settings.region, self.settings.endpoint_url)
+                    self.clients_created += 1
+                    self._store = Store(Table(client, self.settings.table_name))
+        return self._store
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.table.client.close()
+            self._store = None
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, resources: Resources) -> None:
+        schema = build_schema(settings.max_depth, settings.introspection)
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.resources = resources
+        self.authenticator = Authenticator(settings)
+        self.cursors = CursorSigner(settings.cursor_secret)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        subject, auth_error = None, None
+        try:
+            subject = await self.authenticator.subject(request.headers.get("authorization"))
+        except InvalidToken as error:
+            auth_error = str(error)
+        return Context(
+            store=await self.resources.store(),
+            cursors=self.cursors,
+            request_id=logs.request_id.get() or "-",
+            subject=subject,
+            auth_error=auth_error,
+        )
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return graphiql.page()
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+class RequestContext:
+    """Request id (Lambda's, a caller's X-Request-Id, or new) on logs and the response;
+    a JSON access log line; the request body size limit."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = logs.request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            body = await self._read_body(scope, receive)
+            if body is None:
+                await _too_large(self.max_body_bytes)(scope, receive, send_with_id)
+                return
+            await self.app(scope, _replay(body), send_with_id)
+        finally:
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
+            )
+            logs.request_id.reset(token)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None past the limit (known early from Content-Length)."""
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            return None
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _request_id(scope: Scope) -> str:
+    lambda_context = scope.get("aws.context")
+    if lambda_context is not None and getattr(lambda_context, "aws_request_id", None):
+        return str(lambda_context.aws_request_id)
+    supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+    return supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # like a client that keeps the connection open
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return receive
+
+
+def _too_large(limit: int) -> Response:
+    error = {
+        "message": f"request body too large: at most {limit} bytes",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+    return Response(json.dumps({"errors": [error]}), 413, media_type="application/json")
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+    resources = Resources(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await resources.close()  # uvicorn; Lambda runs with lifespan off and never closes
+
+    endpoint = GraphQLEndpoint(settings, resources)
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/health", health),
+            Mount("/graphiql", StaticFiles(directory=graphiql.STATIC, check_dir=False)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.resources = resources
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `api.app:app` for uvicorn, built on first access so that importing this module (tests,
+    # the CLI) does not require a configured environment.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

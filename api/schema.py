@@ -1,0 +1,51 @@
+"""The GraphQL schema: the resolvers' types assembled with the API's limits and error codes.
+
+schema.graphql at the repo root is exported from this (`make schema`) and checked for drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.types import ExecutionContext
+
+from resolvers.mutation import Mutation
+from resolvers.query import Query
+from resolvers.types import Comment, Post, User
+
+from .errors import ErrorCodes
+
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[Any], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Errors are logged by ErrorCodes, once and with the request id: not again here."""
+
+
+def build_schema(max_depth: int = 12, introspection: bool = True) -> Schema:
+    extensions: list[Any] = [
+        ErrorCodes,
+        QueryDepthLimiter(max_depth=max_depth),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return Schema(
+        query=Query, mutation=Mutation, types=[User, Post, Comment], extensions=extensions
+    )
+
+
+# For `strawberry export-schema api.schema:schema`.
+schema = build_schema()

@@ -1,0 +1,73 @@
+"""Configuration: read from environment variables here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration; the message says why."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"expected true or false, got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str = "singlet-dev"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None  # None: AWS's DynamoDB
+    jwt_secret: str | None = None  # HS256 (local, tests)
+    jwks_url: str | None = None  # RS256 (Cognito or any OIDC provider)
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    cursor_secret: str = ""
+    introspection: bool = True
+    max_depth: int = 12
+    max_body_bytes: int = 512 * 1024
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        jwt_secret = env.get("JWT_SECRET") or None
+        jwks_url = env.get("JWKS_URL") or None
+        if not jwt_secret and not jwks_url:
+            raise SettingsError("set JWT_SECRET (HS256 tokens) or JWKS_URL (RS256, e.g. Cognito)")
+        # Cursors stay valid across Lambda containers only with a shared secret.
+        cursor_secret = env.get("CURSOR_SECRET") or jwt_secret
+        if not cursor_secret:
+            raise SettingsError("set CURSOR_SECRET: it signs pagination cursors")
+        return cls(
+            table_name=env.get("TABLE_NAME") or cls.table_name,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+            jwt_secret=jwt_secret,
+            jwks_url=jwks_url,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            cursor_secret=cursor_secret,
+            introspection=_flag(env.get("INTROSPECTION"), True),
+            max_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_depth),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
+        )

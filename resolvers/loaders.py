@@ -1,0 +1,68 @@
+"""Per-request dataloaders: every read a resolver makes goes through one of these.
+
+- `items` batches single-item loads of one tick into BatchGetItem (AP1, AP8, viewer links);
+- `queries` de-duplicates list reads and runs the distinct Queries of one tick concurrently,
+  priming the items they return into `items` so no item is fetched twice.
+
+aiodataloader binds the running event loop when constructed: build Loaders inside the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from store import Comment, Post, Store, User, keys
+from store.keys import Key
+from store.pagination import Page
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """One list read: an access pattern, its argument and its page."""
+
+    pattern: str  # a method of Store: posts_by_user, comments_by_post, all_posts, ...
+    arg: str | None
+    first: int = 20
+    after: str | None = None
+
+
+class Loaders:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.items: DataLoader[Key, Any] = DataLoader(self._load_items, max_batch_size=100)
+        self.queries: DataLoader[ListRead, Any] = DataLoader(self._load_queries)
+        self.usernames: DataLoader[str, User | None] = DataLoader(self._load_usernames)
+
+    async def _load_items(self, item_keys: list[Key]) -> list[Any]:
+        return await self.store.get_many(item_keys)
+
+    async def _load_queries(self, reads: list[ListRead]) -> list[Any]:
+        pages = await asyncio.gather(*(self._query(r) for r in reads))
+        for page in pages:
+            for item in page.items:
+                self.prime(item)
+        return list(pages)
+
+    async def _query(self, read: ListRead) -> Page[Any]:
+        method = getattr(self.store, read.pattern)
+        args = () if read.arg is None else (read.arg,)
+        page: Page[Any] = await method(*args, first=read.first, after=read.after)
+        return page
+
+    async def _load_usernames(self, usernames: list[str]) -> list[User | None]:
+        users = await asyncio.gather(*(self.store.user_by_username(u) for u in usernames))
+        for user in users:
+            self.prime(user)
+        return list(users)
+
+    def prime(self, entity: Any) -> None:
+        if isinstance(entity, Post):
+            self.items.prime(keys.post_key(entity.id), entity)
+        elif isinstance(entity, Comment):
+            self.items.prime(keys.comment_key(entity.post_id, entity.id), entity)
+        elif isinstance(entity, User):
+            self.items.prime(keys.user_key(entity.id), entity)

@@ -1,0 +1,83 @@
+"""Query root fields."""
+
+from __future__ import annotations
+
+import strawberry
+
+from store import InvalidInput, keys
+from store.pagination import DEFAULT_PAGE_SIZE
+
+from .ids import parse_global_id, parse_typed_id
+from .loaders import ListRead
+from .types import Comment, Connection, Ctx, Node, Post, User, connection, read_list
+
+
+async def load_node(info: Ctx, node_id: str) -> Node | None:
+    type_name, parts = parse_global_id(node_id)
+    items = info.context.loaders.items
+    if type_name == "User" and len(parts) == 1:
+        user = await items.load(keys.user_key(parts[0]))
+        return User.of(user) if user else None
+    if type_name == "Post" and len(parts) == 1:
+        post = await items.load(keys.post_key(parts[0]))
+        return Post.of(post) if post else None
+    if type_name == "Comment" and len(parts) == 2:
+        comment = await items.load(keys.comment_key(*parts))
+        return Comment.of(comment) if comment else None
+    raise InvalidInput("malformed id")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+        return await load_node(info, id)
+
+    @strawberry.field(description="A user by global id or by username (case-insensitive).")
+    async def user(
+        self, info: Ctx, id: strawberry.ID | None = None, username: str | None = None
+    ) -> User | None:
+        if (id is None) == (username is None):
+            raise InvalidInput("give exactly one of id and username")
+        if id is not None:
+            (user_id,) = parse_typed_id(id, "User")
+            found = await info.context.loaders.items.load(keys.user_key(user_id))
+        else:
+            assert username is not None
+            keys.check_username(username)
+            found = await info.context.loaders.usernames.load(username.lower())
+        return User.of(found) if found else None
+
+    @strawberry.field(description="The signed-in caller's profile; null if anonymous or none.")
+    async def viewer(self, info: Ctx) -> User | None:
+        user_id = await info.context.viewer_id()
+        if user_id is None:
+            return None
+        user = await info.context.loaders.items.load(keys.user_key(user_id))
+        return User.of(user) if user else None
+
+    @strawberry.field
+    async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
+        (post_id,) = parse_typed_id(id, "Post")
+        post = await info.context.loaders.items.load(keys.post_key(post_id))
+        return Post.of(post) if post else None
+
+    @strawberry.field(description="All posts, newest first.")
+    async def posts(
+        self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Post]:
+        page = await read_list(info, "posts", ListRead("all_posts", None, first, after))
+        return connection(info, "posts", page, [Post.of(p) for p in page.items])
+
+    @strawberry.field(description="Posts with a tag, newest first.")
+    async def posts_by_tag(
+        self, info: Ctx, tag: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Post]:
+        keys.check_tag(tag)
+        list_id = f"postsByTag:{tag}"
+        page = await read_list(info, list_id, ListRead("post_ids_by_tag", tag, first, after))
+        posts = await info.context.loaders.items.load_many(
+            [keys.post_key(post_id) for post_id in page.items]
+        )
+        nodes: list[Post | None] = [Post.of(p) if p else None for p in posts]
+        return connection(info, list_id, page, nodes)
