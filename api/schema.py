@@ -34,14 +34,15 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(max_depth: int = 12, introspection: bool = True) -> Schema:
+    # Factories: Strawberry builds fresh extension instances for every request.
     extensions: list[Any] = [
         ErrorCodes,
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query, mutation=Mutation, types=[User, Post, Comment], extensions=extensions
     )

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+MIN_SECRET_BYTES = 32
+
 
 class SettingsError(ValueError):
     """The environment does not describe a usable configuration; the message says why."""
@@ -53,6 +55,9 @@ class Settings:
         jwks_url = env.get("JWKS_URL") or None
         if not jwt_secret and not jwks_url:
             raise SettingsError("set JWT_SECRET (HS256 tokens) or JWKS_URL (RS256, e.g. Cognito)")
+        if jwt_secret and len(jwt_secret.encode()) < MIN_SECRET_BYTES:
+            # RFC 7518 3.2: an HS256 key shorter than the hash is guessable.
+            raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         # Cursors stay valid across Lambda containers only with a shared secret.
         cursor_secret = env.get("CURSOR_SECRET") or jwt_secret
         if not cursor_secret:

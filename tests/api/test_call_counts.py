@@ -1,0 +1,73 @@
+"""DynamoDB calls per GraphQL operation: the dataloaders' contract, counted via botocore."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from api.schema import build_schema
+from resolvers.context import Context
+from resolvers.cursors import CursorSigner
+from store import Store, keys
+from store.calls import CallLog
+
+NESTED = """{ posts(first: 20) { edges { node { title author { username }
+  comments(first: 5) { edges { node { body author { username } } } } } } } }"""
+
+NESTED_WITH_VIEWER = """{ viewer { username } posts(first: 20) { edges { node { title viewerVote
+  author { username } comments(first: 5) { edges { node { body author { username } } } } } } } }"""
+
+
+async def _blog(store: Store, posts: int = 25, comments: int = 6) -> list[Any]:
+    rng = random.Random(3)
+    users = [await store.create_user(f"sub-{i}", f"user_{i}") for i in range(8)]
+    for i in range(posts):
+        post = await store.create_post(rng.choice(users[:4]).id, f"post {i}", "c")
+        for j in range(comments):
+            await store.add_comment(rng.choice(users).id, post.id, f"comment {j}")
+        await store.vote(users[0].id, post.id, "UP")
+    return users
+
+
+async def _run(store: Store, calls: CallLog, query: str, subject: str | None = None) -> Any:
+    schema = build_schema()
+    context = Context(store, CursorSigner("s" * 32), "test", subject=subject)
+    calls.clear()
+    result = await schema.execute(query, context_value=context)
+    assert result.errors is None, result.errors
+    return result.data
+
+
+async def test_nested_query_costs_one_round_trip_per_level(store: Store, calls: CallLog) -> None:
+    await _blog(store)
+    data = await _run(store, calls, NESTED)
+    posts = data["posts"]["edges"]
+    assert len(posts) == 20
+    assert all(len(p["node"]["comments"]["edges"]) == 5 for p in posts)
+    assert all(p["node"]["author"]["username"].startswith("user_") for p in posts)
+    # Level 1: the feed, one Query per shard. Level 2: every post's comments (20 Queries)
+    # and the distinct post authors (one BatchGetItem), all at once. Level 3: the comment
+    # authors not already loaded (one BatchGetItem).
+    assert calls.counts == {"Query": keys.FEED_SHARDS + 20, "BatchGetItem": 2}
+    assert calls.round_trips == 3
+
+
+async def test_viewer_fields_ride_along_in_the_same_batches(store: Store, calls: CallLog) -> None:
+    users = await _blog(store)
+    data = await _run(store, calls, NESTED_WITH_VIEWER, subject="sub-0")
+    assert data["viewer"] == {"username": users[0].username}
+    assert {p["node"]["viewerVote"] for p in data["posts"]["edges"]} == {"UP"}
+    # The viewer's link joins level 1 (with the feed Queries); the user and the 20 votes
+    # join the BatchGetItem calls of the following levels: no extra round trip per field.
+    assert calls.counts["Query"] == keys.FEED_SHARDS + 20
+    assert calls.counts["BatchGetItem"] <= 4
+    assert calls.round_trips <= 4
+
+
+async def test_same_item_requested_many_times_is_fetched_once(store: Store, calls: CallLog) -> None:
+    author = await store.create_user("s", "only_author")
+    for i in range(30):
+        await store.create_post(author.id, f"p{i}", "c")
+    data = await _run(store, calls, "{ posts(first: 30) { edges { node { author { id } } } } }")
+    assert len({e["node"]["author"]["id"] for e in data["posts"]["edges"]}) == 1
+    assert calls.counts == {"Query": keys.FEED_SHARDS, "BatchGetItem": 1}
