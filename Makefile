@@ -19,7 +19,7 @@ export DYNAMODB_LOCAL_DIR := $(DDB_HOME)/package/emulator
 # With DYNAMODB_ENDPOINT_URL set, everything uses that endpoint and nothing is fetched.
 NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
 
-.PHONY: install dynamodb-local graphiql-assets lint test run schema clean
+.PHONY: install dynamodb-local graphiql-assets chromium lint test run schema clean
 
 install: $(VENV)/.installed
 
@@ -45,13 +45,23 @@ $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 	rm -rf $(DDB_HOME) && mv $(DDB_HOME).part $(DDB_HOME)
 	touch $@
 
+# Debian's Chromium for the GraphiQL browser test (Playwright drives it; it never downloads one).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "singlet: the GraphiQL browser test needs Chromium (apt-get install chromium): skipping it"; \
+	  fi; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
-test: install $(NEEDS_LOCAL) graphiql-assets lint
+test: install $(NEEDS_LOCAL) graphiql-assets chromium lint
 	$(BIN)/pytest
 
 clean:

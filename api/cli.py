@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from store import Store, Table
@@ -60,15 +60,22 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     print(issue_token(settings, subject_for(args.user), args.ttl))
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+def cmd_serve(settings: Settings, args: argparse.Namespace, ready: str = "") -> None:
     import uvicorn
 
     from .app import create_app
 
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and ready:
+                print(ready, flush=True)  # only now does the URL answer
+
     # Our middleware writes the access log (JSON, with the request id): not uvicorn's too.
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
     )
+    Server(config).run()
 
 
 def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
@@ -95,14 +102,13 @@ def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
         header = f"Bearer {token}"
         url = f"http://{args.host}:{args.port}/graphql"
         headers_param = quote(f'{{"Authorization": "{header}"}}')
-        print(
+        ready = (
             f"\nGraphiQL:  {url}\n"
             f"As 'ada':  {url}?headers={headers_param}\n"
             f"Header:    Authorization: {header}\n"
-            f"Press Ctrl-C to stop.\n",
-            flush=True,
+            f"Press Ctrl-C to stop.\n"
         )
-        cmd_serve(settings, args)
+        cmd_serve(settings, args, ready)
     finally:
         if local is not None:
             local.stop()

@@ -101,6 +101,7 @@ def page() -> HTMLResponse:
   <head>
     <meta charset="utf-8">
     <title>Singlet GraphiQL</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/graphiql/singlet.css">
     {head}
   </head>

@@ -9,7 +9,6 @@ aiodataloader binds the running event loop when constructed: build Loaders insid
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from aiodataloader import DataLoader
 from store import Comment, Post, Store, User, keys
 from store.keys import Key
 from store.pagination import Page
+from store.tasks import gather
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Loaders:
         return await self.store.get_many(item_keys)
 
     async def _load_queries(self, reads: list[ListRead]) -> list[Any]:
-        pages = await asyncio.gather(*(self._query(r) for r in reads))
+        pages = await gather(*(self._query(r) for r in reads))
         for page in pages:
             for item in page.items:
                 self.prime(item)
@@ -54,7 +54,7 @@ class Loaders:
         return page
 
     async def _load_usernames(self, usernames: list[str]) -> list[User | None]:
-        users = await asyncio.gather(*(self.store.user_by_username(u) for u in usernames))
+        users = await gather(*(self.store.user_by_username(u) for u in usernames))
         for user in users:
             self.prime(user)
         return list(users)

@@ -9,15 +9,25 @@ from store.pagination import DEFAULT_PAGE_SIZE
 
 from .ids import parse_global_id, parse_typed_id
 from .loaders import ListRead
-from .types import Comment, Connection, Ctx, Node, Post, User, connection, read_list
+from .types import (
+    Comment,
+    Connection,
+    Ctx,
+    Node,
+    Post,
+    User,
+    connection,
+    list_field,
+    load_user,
+    read_list,
+)
 
 
 async def load_node(info: Ctx, node_id: str) -> Node | None:
     type_name, parts = parse_global_id(node_id)
     items = info.context.loaders.items
     if type_name == "User" and len(parts) == 1:
-        user = await items.load(keys.user_key(parts[0]))
-        return User.of(user) if user else None
+        return await load_user(info, parts[0])
     if type_name == "Post" and len(parts) == 1:
         post = await items.load(keys.post_key(parts[0]))
         return Post.of(post) if post else None
@@ -40,21 +50,16 @@ class Query:
         if (id is None) == (username is None):
             raise InvalidInput("give exactly one of id and username")
         if id is not None:
-            (user_id,) = parse_typed_id(id, "User")
-            found = await info.context.loaders.items.load(keys.user_key(user_id))
-        else:
-            assert username is not None
-            keys.check_username(username)
-            found = await info.context.loaders.usernames.load(username.lower())
+            return await load_user(info, parse_typed_id(id, "User")[0])
+        assert username is not None
+        keys.check_username(username)
+        found = await info.context.loaders.usernames.load(username.lower())
         return User.of(found) if found else None
 
     @strawberry.field(description="The signed-in caller's profile; null if anonymous or none.")
     async def viewer(self, info: Ctx) -> User | None:
         user_id = await info.context.viewer_id()
-        if user_id is None:
-            return None
-        user = await info.context.loaders.items.load(keys.user_key(user_id))
-        return User.of(user) if user else None
+        return await load_user(info, user_id) if user_id else None
 
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
@@ -66,8 +71,7 @@ class Query:
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
-        page = await read_list(info, "posts", ListRead("all_posts", None, first, after))
-        return connection(info, "posts", page, [Post.of(p) for p in page.items])
+        return await list_field(info, "posts", ListRead("all_posts", None, first, after), Post.of)
 
     @strawberry.field(description="Posts with a tag, newest first.")
     async def posts_by_tag(

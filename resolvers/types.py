@@ -6,7 +6,7 @@ BatchGetItem for its distinct items plus its distinct Queries, issued together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -80,6 +80,19 @@ def connection(
     )
 
 
+async def list_field(
+    info: Ctx, list_id: str, read: ListRead, node: Callable[[Any], object]
+) -> Connection[Any]:
+    """A list field: the page through the loaders, as a connection of `node(item)`."""
+    page = await read_list(info, list_id, read)
+    return connection(info, list_id, page, [node(item) for item in page.items])
+
+
+async def load_user(info: Ctx, user_id: str) -> User | None:
+    user = await info.context.loaders.items.load(keys.user_key(user_id))
+    return User.of(user) if user else None
+
+
 async def read_list(info: Ctx, list_id: str, read: ListRead) -> Page[Any]:
     """Verifies the client's cursor for `list_id` and loads the page."""
     after = info.context.cursors.verify(list_id, read.after) if read.after else None
@@ -112,18 +125,15 @@ class User(Node):
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
-        list_id = f"User.posts:{self.user_id}"
-        page = await read_list(info, list_id, ListRead("posts_by_user", self.user_id, first, after))
-        return connection(info, list_id, page, [Post.of(p) for p in page.items])
+        read = ListRead("posts_by_user", self.user_id, first, after)
+        return await list_field(info, f"User.posts:{self.user_id}", read, Post.of)
 
     @strawberry.field(description="The user's comments, newest first.")
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
-        list_id = f"User.comments:{self.user_id}"
         read = ListRead("comments_by_user", self.user_id, first, after)
-        page = await read_list(info, list_id, read)
-        return connection(info, list_id, page, [Comment.of(c) for c in page.items])
+        return await list_field(info, f"User.comments:{self.user_id}", read, Comment.of)
 
 
 @strawberry.type
@@ -161,17 +171,14 @@ class Post(Node):
 
     @strawberry.field
     async def author(self, info: Ctx) -> User | None:
-        user = await info.context.loaders.items.load(keys.user_key(self.author_id))
-        return User.of(user) if user else None
+        return await load_user(info, self.author_id)
 
     @strawberry.field(description="The post's comments, oldest first.")
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
-        list_id = f"Post.comments:{self.post_id}"
         read = ListRead("comments_by_post", self.post_id, first, after)
-        page = await read_list(info, list_id, read)
-        return connection(info, list_id, page, [Comment.of(c) for c in page.items])
+        return await list_field(info, f"Post.comments:{self.post_id}", read, Comment.of)
 
     @strawberry.field(description="The caller's vote on this post; null for anonymous callers.")
     async def viewer_vote(self, info: Ctx) -> VoteDirection | None:
@@ -206,5 +213,4 @@ class Comment(Node):
 
     @strawberry.field
     async def author(self, info: Ctx) -> User | None:
-        user = await info.context.loaders.items.load(keys.user_key(self.author_id))
-        return User.of(user) if user else None
+        return await load_user(info, self.author_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -14,6 +13,7 @@ from .errors import InvalidInput
 from .keys import GSI1, GSI2, PK, SK, TABLE, Index, Key
 from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor, encode_cursor
 from .table import Expr, Table
+from .tasks import gather
 
 E = TypeVar("E", bound=Entity)
 
@@ -86,7 +86,7 @@ class Reads:
             )
             return items
 
-        shards = await asyncio.gather(*(shard(n) for n in range(keys.FEED_SHARDS)))
+        shards = await gather(*(shard(n) for n in range(keys.FEED_SHARDS)))
         merged = sorted((i for s in shards for i in s), key=lambda i: i[GSI2.sk], reverse=True)
         page = merged[:first]
         return Page(

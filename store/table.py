@@ -6,7 +6,6 @@ botocore errors into the store's typed errors, so nothing raw leaves the package
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from .attrs import Item, RawItem, marshal, marshal_item, unmarshal_item
 from .errors import InvalidInput, StoreError, Unavailable
 from .keys import PK, SK, TABLE, Index, Key
 from .retry import DEFAULT_BACKOFF, Backoff
+from .tasks import gather
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -117,7 +117,7 @@ class Table:
         unique = list(dict.fromkeys(keys))
         chunks = [unique[i : i + BATCH_GET_LIMIT] for i in range(0, len(unique), BATCH_GET_LIMIT)]
         found: dict[Key, Item] = {}
-        for part in await asyncio.gather(*(self._get_chunk(c, consistent) for c in chunks)):
+        for part in await gather(*(self._get_chunk(c, consistent) for c in chunks)):
             found.update(part)
         return found
 

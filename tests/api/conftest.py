@@ -56,6 +56,7 @@ class Api:
     transport: str
     app: Starlette
     _send: Any = field(repr=False)
+    base_url: str | None = None  # the HTTP transport's address
 
     async def request(
         self,
@@ -140,7 +141,7 @@ async def serve_http(app: Starlette) -> AsyncIterator[Api]:
         return Reply(response.status_code, dict(response.headers), response.content)
 
     try:
-        yield Api("http", app, send)
+        yield Api("http", app, send, base_url=f"http://127.0.0.1:{port}")
     finally:
         await client.aclose()
         server.should_exit = True

@@ -1,0 +1,27 @@
+"""Running awaitables concurrently without leaving any behind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def gather(*awaitables: Awaitable[T]) -> list[T]:
+    """Like asyncio.gather, but a failure cancels the others and waits for them to stop.
+
+    With plain gather the siblings of a failed call keep running: on Lambda they would sit in
+    the frozen container's event loop until some later invocation. The first exception is
+    raised as itself (unlike TaskGroup's ExceptionGroup), so callers handle store errors as
+    usual.
+    """
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
