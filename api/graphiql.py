@@ -8,12 +8,7 @@ that the local files are the pinned ones.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import subprocess
 import sys
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -115,6 +110,13 @@ def page() -> HTMLResponse:
 
 def fetch(npm: str = "npm") -> None:
     """Downloads the pinned packages with `npm pack` and installs the files the page uses."""
+    # Build-time only: imported here, not on the API's (Lambda's) import path.
+    import hashlib
+    import io
+    import subprocess
+    import tarfile
+    import tempfile
+
     packages = {(a.package, a.version, a.tarball_sha256) for a in ASSETS}
     with tempfile.TemporaryDirectory() as tmp:
         for package, version, sha256 in sorted(packages):

@@ -48,5 +48,9 @@ def build_schema(max_depth: int = 12, introspection: bool = True) -> Schema:
     )
 
 
-# For `strawberry export-schema api.schema:schema`.
-schema = build_schema()
+def __getattr__(name: str) -> Any:
+    # `strawberry export-schema api.schema:schema` and tests: built on demand, so importing
+    # the app (a Lambda cold start) builds the schema once, in create_app.
+    if name == "schema":
+        return build_schema()
+    raise AttributeError(name)
