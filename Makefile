@@ -97,6 +97,7 @@ deploy: package
 	@aws cloudformation describe-stacks --stack-name singlet-$(STAGE) \
 	  --query "Stacks[0].Outputs" --output table 2>/dev/null || true
 
-# Benchmarks: numbers for the README, never timed assertions in tests.
+# Benchmarks: numbers for the README, never timed assertions in tests. SCALE=small: quick.
 bench: install $(NEEDS_LOCAL) graphiql-assets
-	$(BIN)/python bench/cold_start.py
+	$(BIN)/python -m bench.compare --scale $(or $(SCALE),default)
+	$(BIN)/python -m bench.cold_start

@@ -1,6 +1,6 @@
 """Cold start of the Lambda handler, measured in fresh processes (not a test).
 
-    python bench/cold_start.py [--runs 10]
+    python -m bench.cold_start [--runs 10]
 
 Three cases, each a new interpreter that sees only the unzipped deployment artifact (as
 Lambda does; built for this machine by infra/package.py):
@@ -24,12 +24,11 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from store.client import open_client
+from store.local import start
+from store.schema import create_table
 
-from store.client import open_client  # noqa: E402
-from store.local import start  # noqa: E402
-from store.schema import create_table  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 EVENT = {
     "version": "2.0",
@@ -133,7 +132,7 @@ def report(samples: dict[str, list[tuple[float, float]]], runs: int, output: Pat
     wall = {c: statistics.median(w for w, _ in s) for c, s in samples.items()}
     inside = {c: statistics.median(i for _, i in s) for c, s in samples.items()}
     lines = [
-        f"Cold start, median of {runs} fresh processes each (`python bench/cold_start.py`)",
+        f"Cold start, median of {runs} fresh processes each (`python -m bench.cold_start`)",
         "",
         "| case | process wall time | inside the process | ratio to bare (wall) |",
         "| --- | --- | --- | --- |",

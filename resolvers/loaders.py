@@ -36,6 +36,10 @@ class Loaders:
         self.items: DataLoader[Key, Any] = DataLoader(self._load_items, max_batch_size=100)
         self.queries: DataLoader[ListRead, Any] = DataLoader(self._load_queries)
         self.usernames: DataLoader[str, User | None] = DataLoader(self._load_usernames)
+        # (post id, first): the post and its first comments in one Query.
+        self.posts_with_comments: DataLoader[tuple[str, int], Post | None] = DataLoader(
+            self._load_posts_with_comments
+        )
 
     async def _load_items(self, item_keys: list[Key]) -> list[Any]:
         return await self.store.get_many(item_keys)
@@ -58,6 +62,17 @@ class Loaders:
         for user in users:
             self.prime(user)
         return list(users)
+
+    async def _load_posts_with_comments(self, requests: list[tuple[str, int]]) -> list[Post | None]:
+        results = await gather(*(self.store.post_with_comments(p, n) for p, n in requests))
+        for (post_id, first), (post, page) in zip(requests, results, strict=True):
+            # What Post.comments(first) will ask the queries loader for: already here.
+            self.queries.prime(ListRead("comments_by_post", post_id, first), page)
+            for comment in page.items:
+                self.prime(comment)
+            if post is not None:
+                self.prime(post)
+        return [post for post, _ in results]
 
     def prime(self, entity: Any) -> None:
         if isinstance(entity, Post):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from store import InvalidInput, keys
-from store.pagination import DEFAULT_PAGE_SIZE
+from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from .ids import parse_global_id, parse_typed_id
 from .loaders import ListRead
@@ -37,6 +38,20 @@ async def load_node(info: Ctx, node_id: str) -> Node | None:
     raise InvalidInput("malformed id")
 
 
+def _first_comments_page(info: Ctx) -> int | None:
+    """Look-ahead: `first` when the selection asks for the post's first page of comments."""
+    for selection in info.selected_fields[0].selections:
+        if isinstance(selection, SelectedField) and selection.name == "comments":
+            if selection.arguments.get("after") is not None:
+                return None
+            try:  # a literal arrives as its source text ("20"), a variable as an int
+                first = int(selection.arguments.get("first", DEFAULT_PAGE_SIZE))
+            except (TypeError, ValueError):
+                return None
+            return first if 1 <= first <= MAX_PAGE_SIZE else None
+    return None
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global id.")
@@ -64,7 +79,11 @@ class Query:
     @strawberry.field
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         (post_id,) = parse_typed_id(id, "Post")
-        post = await info.context.loaders.items.load(keys.post_key(post_id))
+        first = _first_comments_page(info)
+        if first is not None:  # one Query for the post and the comments it shows
+            post = await info.context.loaders.posts_with_comments.load((post_id, first))
+        else:
+            post = await info.context.loaders.items.load(keys.post_key(post_id))
         return Post.of(post) if post else None
 
     @strawberry.field(description="All posts, newest first.")

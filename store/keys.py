@@ -98,8 +98,13 @@ def user_key(user_id: str) -> Key:
     return Key(f"USER#{check_id(user_id, 'user id')}", "USER")
 
 
+# "#" sorts before "COMMENT#": the post heads its item collection, so one Query returns the
+# post and its first comments together (post_with_comments).
+POST_SK = "#POST"
+
+
 def post_key(post_id: str) -> Key:
-    return Key(post_partition(post_id), "POST")
+    return Key(post_partition(post_id), POST_SK)
 
 
 def comment_key(post_id: str, comment_id: str) -> Key:

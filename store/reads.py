@@ -61,6 +61,25 @@ class Reads:
         partition = keys.post_partition(post_id)
         return await self._page(TABLE, partition, keys.COMMENT_PREFIX, True, first, after)
 
+    async def post_with_comments(
+        self, post_id: str, first: int = DEFAULT_PAGE_SIZE
+    ) -> tuple[Post | None, Page[Comment]]:
+        """AP1 + AP4 in one Query: the post heads its item collection, its comments follow.
+
+        The page is the same as comments_by_post(post_id, first) returns, cursors included.
+        """
+        check_page_size(first)
+        expr = Expr()
+        condition = (
+            f"{expr.name(SK)} BETWEEN {expr.value(keys.POST_SK)}"
+            f" AND {expr.value(keys.COMMENT_PREFIX + '~')}"  # "~" sorts after any ULID
+        )
+        items, _ = await self.table.query(
+            TABLE, keys.post_partition(post_id), condition=condition, expr=expr, limit=first + 2
+        )
+        post = _visible(items.pop(0)) if items and items[0][SK] == keys.POST_SK else None
+        return post, _to_page(items, first, _cursor_attributes(TABLE))
+
     # AP5: a user's comments, newest first.
     async def comments_by_user(
         self, user_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -132,12 +151,17 @@ class Reads:
             index, partition, condition=condition, expr=expr, forward=forward,
             limit=first + 1, start=start,
         )  # fmt: skip
-        page = items[:first]
-        return Page(
-            [_visible(i) for i in page],
-            [encode_cursor({a: i[a] for a in attributes}) for i in page],
-            len(items) > first,
-        )
+        return _to_page(items, first, attributes)
+
+
+def _to_page(items: list[Item], first: int, attributes: list[str]) -> Page[Any]:
+    """The first `first` of up to first + 1 items (one more means a next page exists)."""
+    page = items[:first]
+    return Page(
+        [_visible(i) for i in page],
+        [encode_cursor({a: i[a] for a in attributes}) for i in page],
+        len(items) > first,
+    )
 
 
 def _visible(item: Mapping[str, Any] | None) -> Any:

@@ -202,17 +202,19 @@ class Table:
 
     async def delete_keys(self, keys: Sequence[Key]) -> None:
         """BatchWriteItem deletes, 25 per call; UnprocessedItems retried. Idempotent."""
-        for i in range(0, len(keys), BATCH_WRITE_LIMIT):
-            request: dict[str, Any] = {
-                self.name: [
-                    {"DeleteRequest": {"Key": key_attributes(k)}}
-                    for k in keys[i : i + BATCH_WRITE_LIMIT]
-                ]
-            }
+        await self._write_batches([{"DeleteRequest": {"Key": key_attributes(k)}} for k in keys])
+
+    async def put_items(self, items: Sequence[Item]) -> None:
+        """BatchWriteItem puts (unconditional: bulk loads), 25 per call, retried."""
+        await self._write_batches([{"PutRequest": {"Item": marshal_item(i)}} for i in items])
+
+    async def _write_batches(self, requests: list[dict[str, Any]]) -> None:
+        for i in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending: dict[str, Any] = {self.name: requests[i : i + BATCH_WRITE_LIMIT]}
             async for _ in self.backoff.tries():
-                response = await self.call("batch_write_item", RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
-                if not request:
+                response = await self.call("batch_write_item", RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
                     break
             else:
                 raise Unavailable("DynamoDB kept returning unprocessed items")

@@ -5,6 +5,7 @@ items, commentCount equal to the comments, owner rules, optimistic versions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,17 +14,8 @@ from ulid import ULID
 
 from . import keys
 from .attrs import Item, marshal_item, unmarshal_item
-from .codecs import COMMENT, POST, SUBJECT_LINK, TAG_LINK, USER, USERNAME_CLAIM, VOTE
-from .entities import (
-    Comment,
-    Direction,
-    Post,
-    SubjectLink,
-    TagLink,
-    User,
-    UsernameClaim,
-    Vote,
-)
+from .codecs import POST
+from .entities import Comment, Direction, Post, User, Vote
 from .errors import (
     AlreadyExists,
     Forbidden,
@@ -33,7 +25,8 @@ from .errors import (
     Unavailable,
     VersionConflict,
 )
-from .keys import GSI1, GSI2, PK, TABLE, Key, key_item
+from .items import comment_item, post_item, tag_item, user_items, vote_item
+from .keys import GSI1, GSI2, PK, TABLE, Key
 from .reads import DELETING, Reads
 from .table import ConditionFailed, Expr, TransactionCancelled, key_attributes
 
@@ -116,29 +109,7 @@ class Store(Reads):
         user_id = keys.new_id()
         user = User(user_id, username, display_name, bio, created_at(user_id))
         try:
-            await self.table.transact(
-                [
-                    _put(
-                        {
-                            **key_item(keys.user_key(user_id)),
-                            **keys.user_index_keys(username),
-                            **USER.encode(user),
-                        }
-                    ),
-                    _put(
-                        {
-                            **key_item(keys.username_key(username)),
-                            **USERNAME_CLAIM.encode(UsernameClaim(username, user_id)),
-                        }
-                    ),
-                    _put(
-                        {
-                            **key_item(keys.subject_key(subject)),
-                            **SUBJECT_LINK.encode(SubjectLink(subject, user_id)),
-                        }
-                    ),
-                ]
-            )
+            await self.table.transact([_put(item) for item in user_items(user, subject)])
         except TransactionCancelled as cancelled:
             if cancelled.failed(1):
                 raise AlreadyExists(f"username {username!r} is taken") from None
@@ -163,17 +134,12 @@ class Store(Reads):
         post_id = keys.new_id()
         stamp = created_at(post_id)
         post = Post(post_id, author_id, title, content, url, unique_tags, 0, 0, 1, 0, stamp, stamp)
-        item = {
-            **key_item(keys.post_key(post_id)),
-            **keys.post_index_keys(post_id, author_id),
-            **POST.encode(post),
-        }
         try:
             await self.table.transact(
                 [
                     self._user_exists(author_id),
-                    _put(item),
-                    *(_put(self._tag_item(post_id, tag)) for tag in unique_tags),
+                    _put(post_item(post)),
+                    *(_put(tag_item(post_id, tag)) for tag in unique_tags),
                 ]
             )
         except TransactionCancelled as cancelled:
@@ -315,7 +281,7 @@ class Store(Reads):
         )
         tag_key = keys.tag_key(post_id, tag)
         tag_action: dict[str, Any] = (
-            _put(self._tag_item(post_id, tag))
+            _put(tag_item(post_id, tag))
             if add
             else {
                 "Delete": {
@@ -356,14 +322,21 @@ class Store(Reads):
         return post
 
     async def vote(self, user_id: str, post_id: str, direction: Direction | None) -> Post:
-        """Sets the user's vote (None withdraws it); ups/downs move in the same transaction."""
+        """Sets the user's vote (None withdraws it); ups/downs move in the same transaction.
+
+        Returns the post as of this vote: read with the vote, plus this vote's change (a
+        concurrent voter's change may be missing; the next read has it). That saves reading
+        the post again after the transaction.
+        """
         vote_key = keys.vote_key(post_id, user_id)
         post_key = keys.post_key(post_id)
         async for _ in self.table.backoff.tries():
-            current = (await self.table.get_items([vote_key], consistent=True)).get(vote_key)
+            found = await self.table.get_items([vote_key, post_key], consistent=True)
+            post = self._live_post(found.get(post_key))
+            current = found.get(vote_key)
             old = current["direction"] if current else None
             if old == direction:
-                break
+                return post
             vote_expr = Expr()
             vote_condition = (
                 _NOT_EXISTS
@@ -374,14 +347,14 @@ class Store(Reads):
             if direction is None:
                 vote_action = {"Delete": {"Key": key_attributes(vote_key)}}
             else:
-                item = {**key_item(vote_key), **VOTE.encode(Vote(post_id, user_id, direction))}
+                item = vote_item(Vote(post_id, user_id, direction))
                 vote_action = {"Put": {"Item": marshal_item(item)}}
             body = next(iter(vote_action.values()))
             body["ConditionExpression"] = vote_condition
             body.update(vote_expr.params())
+            ups = int(direction == "UP") - int(old == "UP")
+            downs = int(direction == "DOWN") - int(old == "DOWN")
             post_expr = Expr()
-            ups = post_expr.value(int(direction == "UP") - int(old == "UP"))
-            downs = post_expr.value(int(direction == "DOWN") - int(old == "DOWN"))
             try:
                 await self.table.transact(
                     [
@@ -390,8 +363,8 @@ class Store(Reads):
                             "Update": {
                                 "Key": key_attributes(post_key),
                                 "UpdateExpression": (
-                                    f"ADD {post_expr.name('ups')} {ups},"
-                                    f" {post_expr.name('downs')} {downs}"
+                                    f"ADD {post_expr.name('ups')} {post_expr.value(ups)},"
+                                    f" {post_expr.name('downs')} {post_expr.value(downs)}"
                                 ),
                                 "ConditionExpression": (
                                     f"attribute_exists({PK})"
@@ -402,32 +375,31 @@ class Store(Reads):
                         },
                     ]
                 )
-                break
+                return replace(post, ups=post.ups + ups, downs=post.downs + downs)
             except TransactionCancelled as cancelled:
                 if cancelled.failed(1):
                     raise NotFound("post not found") from None
                 if not cancelled.failed(0):
                     raise _unexpected(cancelled) from cancelled
                 # Another request changed this user's vote meanwhile: read it again.
-        else:
-            raise Unavailable("the vote kept changing concurrently; try again")
-        post: Post | None = await self.get(post_key, consistent=True)
-        if post is None:
+        raise Unavailable("the vote kept changing concurrently; try again")
+
+    def _live_post(self, item: Item | None) -> Post:
+        if item is None or item.get(DELETING):
             raise NotFound("post not found")
-        return post
+        return POST.decode(item)
 
     async def add_comment(self, author_id: str, post_id: str, body: str) -> Comment:
         check_text(body, "body", MAX_BODY)
         comment_id = keys.new_id()
         comment = Comment(comment_id, post_id, author_id, body, created_at(comment_id))
-        item = {
-            **key_item(keys.comment_key(post_id, comment_id)),
-            **keys.comment_index_keys(comment_id, author_id),
-            **COMMENT.encode(comment),
-        }
         try:
             await self.table.transact(
-                [self._user_exists(author_id), _put(item), self._count_comment(post_id, 1)]
+                [
+                    self._user_exists(author_id),
+                    _put(comment_item(comment)),
+                    self._count_comment(post_id, 1),
+                ]
             )
         except TransactionCancelled as cancelled:
             if cancelled.failed(0):
@@ -485,11 +457,4 @@ class Store(Reads):
                 ),
                 **expr.params(),
             }
-        }
-
-    def _tag_item(self, post_id: str, tag: str) -> Item:
-        return {
-            **key_item(keys.tag_key(post_id, tag)),
-            **keys.tag_index_keys(post_id, tag),
-            **TAG_LINK.encode(TagLink(post_id, tag)),
         }

@@ -8,6 +8,7 @@ from typing import Any
 from api.schema import build_schema
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.ids import global_id
 from store import Store, keys
 from store.calls import CallLog
 
@@ -29,11 +30,17 @@ async def _blog(store: Store, posts: int = 25, comments: int = 6) -> list[Any]:
     return users
 
 
-async def _run(store: Store, calls: CallLog, query: str, subject: str | None = None) -> Any:
+async def _run(
+    store: Store,
+    calls: CallLog,
+    query: str,
+    subject: str | None = None,
+    variables: dict[str, Any] | None = None,
+) -> Any:
     schema = build_schema()
     context = Context(store, CursorSigner("s" * 32), "test", subject=subject)
     calls.clear()
-    result = await schema.execute(query, context_value=context)
+    result = await schema.execute(query, context_value=context, variable_values=variables)
     assert result.errors is None, result.errors
     return result.data
 
@@ -71,3 +78,22 @@ async def test_same_item_requested_many_times_is_fetched_once(store: Store, call
     data = await _run(store, calls, "{ posts(first: 30) { edges { node { author { id } } } } }")
     assert len({e["node"]["author"]["id"] for e in data["posts"]["edges"]}) == 1
     assert calls.counts == {"Query": keys.FEED_SHARDS, "BatchGetItem": 1}
+
+
+POST_PAGE = """query($id: ID!) { post(id: $id) { title viewerVote author { username }
+  comments(first: 20) { edges { node { body author { username } } } } } }"""
+
+
+async def test_post_page_reads_post_and_comments_in_one_query(store: Store, calls: CallLog) -> None:
+    users = await _blog(store, posts=1, comments=25)
+    (post,) = (await store.all_posts()).items
+    variables = {"id": global_id("Post", post.id)}
+    data = await _run(store, calls, POST_PAGE, subject="sub-0", variables=variables)
+    assert len(data["post"]["comments"]["edges"]) == 20
+    assert data["post"]["viewerVote"] == "UP"
+    assert data["post"]["author"]["username"] in {u.username for u in users}
+    # Round trip 1: the post and its first 20 comments in one Query on its item collection,
+    # and (prefetched) the viewer's identity link. Round trip 2: every author and the
+    # viewer's vote in one BatchGetItem.
+    assert calls.counts == {"Query": 1, "BatchGetItem": 2}
+    assert calls.round_trips == 2

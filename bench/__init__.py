@@ -1,0 +1,1 @@
+"""Benchmarks: Singlet against the table-per-entity design it replaces (`make bench`)."""

@@ -1,0 +1,174 @@
+"""Runs operations against both designs and measures them.
+
+Per operation and design: DynamoDB calls by type (botocore events), sequential round trips
+(calls that overlap in time count once), consumed capacity (ReturnConsumedCapacity=TOTAL on
+every call) and latency percentiles, optionally with a delay added to every DynamoDB call to
+stand in for the network (DynamoDB Local answers over loopback in well under a millisecond).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from api.app import RequestContext, create_app
+from api.auth import Authenticator, issue_token
+from api.settings import Settings
+from store.calls import CallLog
+from store.client import open_client
+
+from .baseline.schema import BaselineContext, build_schema
+from .baseline.tables import Tables
+from .workload import Operation
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+SECRET = "benchmark-secret-of-at-least-32-bytes"
+DATA_OPERATIONS = {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
+                   "DeleteItem", "BatchWriteItem", "TransactWriteItems"}  # fmt: skip
+
+
+class Instruments:
+    """Counting, capacity reporting and an injectable delay, on one client."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.calls = CallLog().attach(client)
+        self.delay = 0.0
+        client.meta.events.register("provide-client-params.dynamodb", self._capacity)
+        client.meta.events.register("before-send.dynamodb", self._network)
+
+    def _capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in DATA_OPERATIONS:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    async def _network(self, **_: Any) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+
+
+@dataclass
+class Design:
+    name: str
+    http: httpx.AsyncClient
+    instruments: Instruments
+
+
+@dataclass
+class Measurement:
+    operation: str
+    design: str
+    delay_ms: float
+    calls: Counter[str]
+    round_trips: int
+    capacity: float
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+class BaselineEndpoint(GraphQL[BaselineContext, None]):
+    def __init__(self, client: DynamoDBClient, tables: Tables, settings: Settings) -> None:
+        super().__init__(build_schema(), graphql_ide=None)
+        self.client, self.tables = client, tables
+        self.authenticator = Authenticator(settings)
+
+    async def get_context(self, request: Any, response: Any) -> BaselineContext:
+        subject = await self.authenticator.subject(request.headers.get("authorization"))
+        return BaselineContext(self.client, self.tables, subject)
+
+
+def settings_for(table: str, endpoint: str) -> Settings:
+    return Settings(table_name=table, endpoint_url=endpoint, jwt_secret=SECRET,
+                    cursor_secret=SECRET, log_level="WARNING")  # fmt: skip
+
+
+@asynccontextmanager
+async def singlet(endpoint: str, table: str) -> AsyncIterator[Design]:
+    app = create_app(settings_for(table, endpoint))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://singlet") as http:  # fmt: skip
+        store = await app.state.resources.store()  # the app's own client, made here
+        try:
+            yield Design("singlet", http, Instruments(store.table.client))
+        finally:
+            await app.state.resources.close()
+
+
+@asynccontextmanager
+async def baseline(endpoint: str, tables: Tables) -> AsyncIterator[Design]:
+    client = await open_client("us-east-1", endpoint)
+    endpoint_app = BaselineEndpoint(client, tables, settings_for("unused", endpoint))
+    app = Starlette(routes=[Route("/graphql", endpoint_app, methods=["GET", "POST"])])
+    app.add_middleware(RequestContext, max_body_bytes=512 * 1024)  # the same HTTP stack
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://baseline") as http:  # fmt: skip
+        try:
+            yield Design("baseline", http, Instruments(client))
+        finally:
+            await client.close()
+
+
+async def request(
+    design: Design, operation: Operation, run: int = 0
+) -> tuple[float, dict[str, Any]]:
+    headers = {"content-type": "application/json"}
+    if operation.as_user:
+        token = issue_token(settings_for("-", "-"), operation.as_user)
+        headers["authorization"] = f"Bearer {token}"
+    variables = dict(operation.variables)
+    if operation.variants:
+        variables.update(operation.variants[run % len(operation.variants)])
+    body = json.dumps({"query": operation.query, "variables": variables})
+    started = time.perf_counter()
+    response = await design.http.post("/graphql", content=body, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    result: dict[str, Any] = response.json()
+    if response.status_code != 200 or result.get("errors"):
+        raise RuntimeError(f"{design.name} {operation.name} failed: {result}")
+    return elapsed, result
+
+
+async def measure(
+    design: Design, operation: Operation, iterations: int, delay_ms: float = 0.0
+) -> Measurement:
+    """Runs the operation `iterations` times after one warm-up; calls from the last run."""
+    instruments = design.instruments
+    instruments.delay = delay_ms / 1000
+    try:
+        await request(design, operation, run=-1)  # warm-up: connections, caches
+        latencies = []
+        for run in range(iterations):
+            instruments.calls.clear()
+            elapsed, _ = await request(design, operation, run)
+            latencies.append(elapsed)
+        calls = instruments.calls
+        return Measurement(
+            operation.name, design.name, delay_ms, calls.counts, calls.round_trips,
+            sum(c.capacity for c in calls.calls), latencies,
+        )  # fmt: skip
+    finally:
+        instruments.delay = 0.0
