@@ -128,6 +128,13 @@ class User(Node):
         read = ListRead("posts_by_user", self.user_id, first, after)
         return await list_field(info, f"User.posts:{self.user_id}", read, Post.of)
 
+    @strawberry.field(description="The user's posts by score (ups - downs), highest first.")
+    async def top_posts(
+        self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Post]:
+        read = ListRead("top_posts_by_user", self.user_id, first, after)
+        return await list_field(info, f"User.topPosts:{self.user_id}", read, Post.of)
+
     @strawberry.field(description="The user's comments, newest first.")
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -146,6 +153,7 @@ class Post(Node):
     downs: int
     version: int
     comment_count: int
+    score: int = strawberry.field(description="ups - downs")
     created_at: datetime
     updated_at: datetime
     post_id: strawberry.Private[str]
@@ -163,6 +171,7 @@ class Post(Node):
             downs=post.downs,
             version=post.version,
             comment_count=post.comment_count,
+            score=post.score,
             created_at=_time(post.created_at),
             updated_at=_time(post.updated_at),
             post_id=post.id,

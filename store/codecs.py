@@ -54,18 +54,19 @@ class Field:
 
 
 class Codec(Generic[E]):
-    def __init__(self, cls: type[E], fields: tuple[Field, ...]) -> None:
+    def __init__(self, cls: type[E], fields: tuple[Field, ...], version: int = 1) -> None:
         self.cls = cls
         self.entity = cls.__name__
         self.fields = fields
-        self.version = max(f.since for f in fields)
+        # A version can also mark a change of values, not of fields (see POST).
+        self.version = max(version, *(f.since for f in fields))
         names = {f.name for f in dataclasses.fields(cls)}
         missing = names - {f.name for f in fields}
         assert not missing, f"{self.entity} codec lacks fields {missing}"
 
     def evolve(self, cls: type[F], *added: Field) -> Codec[F]:
         """The codec of the next schema version: these fields added to `cls`."""
-        return Codec(cls, self.fields + added)
+        return Codec(cls, self.fields + added, self.version)
 
     def encode(self, entity: E) -> Item:
         item: Item = {ENTITY_ATTR: self.entity, VERSION_ATTR: self.version}
@@ -128,7 +129,11 @@ POST: Codec[Post] = Codec(
         Field("comment_count"),
         Field("created_at"),
         Field("updated_at"),
+        # v2: the score for GSI3 (migration 0001 backfills it; reads never need to wait).
+        Field("score", default_from=lambda item: item["ups"] - item["downs"], since=2),
     ),
+    # v3: every tag is lower case (migration 0002 normalised imported tags).
+    version=3,
 )
 
 COMMENT: Codec[Comment] = Codec(

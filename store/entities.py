@@ -31,6 +31,7 @@ class Post:
     comment_count: int
     created_at: str
     updated_at: str
+    score: int = 0  # ups - downs, kept as an attribute for GSI3 (AP9)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ class Index:
 TABLE = Index(None, PK, SK)
 GSI1 = Index("GSI1", "GSI1PK", "GSI1SK")  # owner → posts/comments; username; tag → posts
 GSI2 = Index("GSI2", "GSI2PK", "GSI2SK")  # the all-posts feed, write-sharded
-INDEXES = (GSI1, GSI2)
+GSI3 = Index("GSI3", "GSI1PK", "score")  # a user's posts by score (sparse: posts only)
+INDEXES = (GSI1, GSI2, GSI3)
 
 # AP6: posts spread over this many feed partitions, merged on read. Changing it needs a
 # backfill of GSI2PK (see docs/data-model.md).
@@ -117,6 +118,13 @@ def vote_key(post_id: str, user_id: str) -> Key:
 
 def tag_key(post_id: str, tag: str) -> Key:
     return Key(post_partition(post_id), f"TAG#{check_tag(tag)}")
+
+
+def stored_tag_key(post_id: str, tag: str) -> Key:
+    """The key of a tag item as it was stored, even one today's rules reject (migrations)."""
+    if "#" in tag or not tag:
+        raise InvalidInput("a stored tag never holds the separator")
+    return Key(post_partition(post_id), f"TAG#{tag}")
 
 
 def username_key(username: str) -> Key:

@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import InvalidInput
 
@@ -40,13 +40,14 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def encode_cursor(position: Mapping[str, str]) -> str:
+def encode_cursor(position: Mapping[str, str | int]) -> str:
     raw = json.dumps(dict(position), separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, attributes: Sequence[str]) -> dict[str, str]:
-    """The position in `cursor`, which must name exactly these string attributes."""
+def decode_cursor(cursor: str, attributes: Sequence[str]) -> dict[str, Any]:
+    """The position in `cursor`, which must name exactly these attributes (strings, or
+    whole numbers for numeric keys such as GSI3's score)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)
@@ -55,7 +56,7 @@ def decode_cursor(cursor: str, attributes: Sequence[str]) -> dict[str, str]:
     if (
         not isinstance(position, dict)
         or sorted(position) != sorted(attributes)
-        or not all(isinstance(v, str) for v in position.values())
+        or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in position.values())
     ):
         raise InvalidInput("malformed cursor")
     return position

@@ -10,7 +10,7 @@ from .attrs import Item
 from .codecs import decode
 from .entities import Comment, Entity, Post, SubjectLink, TagLink, User, Vote
 from .errors import InvalidInput
-from .keys import GSI1, GSI2, PK, SK, TABLE, Index, Key
+from .keys import GSI1, GSI2, GSI3, PK, SK, TABLE, Index, Key
 from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor, encode_cursor
 from .table import Expr, Table
 from .tasks import gather
@@ -87,6 +87,13 @@ class Reads:
         partition = keys.owner_partition(user_id)
         return await self._page(GSI1, partition, keys.COMMENT_PREFIX, False, first, after)
 
+    # AP9: a user's posts by score, highest first (GSI3, added by migration 0001).
+    async def top_posts_by_user(
+        self, user_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Page[Post]:
+        partition = keys.owner_partition(user_id)
+        return await self._page(GSI3, partition, None, False, first, after)
+
     # AP6: all posts, newest first: one Query per feed shard, concurrently, merged.
     async def all_posts(
         self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -133,7 +140,7 @@ class Reads:
         self,
         index: Index,
         partition: str,
-        prefix: str,
+        prefix: str | None,
         forward: bool,
         first: int,
         after: str | None,
@@ -143,10 +150,13 @@ class Reads:
         start = None
         if after is not None:
             start = decode_cursor(after, attributes)
-            if start[index.pk] != partition or not start[index.sk].startswith(prefix):
+            in_list = start[index.pk] == partition and (
+                prefix is None or str(start[index.sk]).startswith(prefix)
+            )
+            if not in_list:
                 raise InvalidInput("cursor does not belong to this list")
         expr = Expr()
-        condition = f"begins_with({expr.name(index.sk)}, {expr.value(prefix)})"
+        condition = f"begins_with({expr.name(index.sk)}, {expr.value(prefix)})" if prefix else None
         items, _ = await self.table.query(
             index, partition, condition=condition, expr=expr, forward=forward,
             limit=first + 1, start=start,

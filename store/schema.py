@@ -65,6 +65,8 @@ def create_table_params(table_name: str, path: Path = TEMPLATE) -> dict[str, Any
         "KeySchema": props["KeySchema"],
         "BillingMode": props["BillingMode"],
     }
+    if props.get("StreamSpecification"):
+        params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     if props.get("GlobalSecondaryIndexes"):
         params["GlobalSecondaryIndexes"] = [
             {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}

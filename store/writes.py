@@ -355,6 +355,13 @@ class Store(Reads):
             ups = int(direction == "UP") - int(old == "UP")
             downs = int(direction == "DOWN") - int(old == "DOWN")
             post_expr = Expr()
+            score = post_expr.name("score")
+            # `score` follows ups - downs. A post written before schema v2 has none yet:
+            # start from the counts just read, and only if they are still the counts.
+            unchanged = (
+                f"{post_expr.name('ups')} = {post_expr.value(post.ups)}"
+                f" AND {post_expr.name('downs')} = {post_expr.value(post.downs)}"
+            )
             try:
                 await self.table.transact(
                     [
@@ -365,23 +372,33 @@ class Store(Reads):
                                 "UpdateExpression": (
                                     f"ADD {post_expr.name('ups')} {post_expr.value(ups)},"
                                     f" {post_expr.name('downs')} {post_expr.value(downs)}"
+                                    f" SET {score} = if_not_exists({score},"
+                                    f" {post_expr.value(post.ups - post.downs)})"
+                                    f" + {post_expr.value(ups - downs)}"
                                 ),
                                 "ConditionExpression": (
                                     f"attribute_exists({PK})"
                                     f" AND attribute_not_exists({post_expr.name(DELETING)})"
+                                    f" AND (attribute_exists({score}) OR ({unchanged}))"
                                 ),
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                                 **post_expr.params(),
                             }
                         },
                     ]
                 )
-                return replace(post, ups=post.ups + ups, downs=post.downs + downs)
+                return replace(
+                    post, ups=post.ups + ups, downs=post.downs + downs,
+                    score=post.score + ups - downs,
+                )  # fmt: skip
             except TransactionCancelled as cancelled:
                 if cancelled.failed(1):
-                    raise NotFound("post not found") from None
-                if not cancelled.failed(0):
+                    now_post = cancelled.reasons[1].item
+                    if now_post is None or now_post.get(DELETING):
+                        raise NotFound("post not found") from None
+                elif not cancelled.failed(0):
                     raise _unexpected(cancelled) from cancelled
-                # Another request changed this user's vote meanwhile: read it again.
+                # This user's vote, or an old post's counts, changed meanwhile: read again.
         raise Unavailable("the vote kept changing concurrently; try again")
 
     def _live_post(self, item: Item | None) -> Post:

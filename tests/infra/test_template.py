@@ -86,6 +86,7 @@ async def test_policy_grants_exactly_what_the_store_uses(
         await store.delete_comment(b.id, post.id, comment.id)
         await store.user_by_username("alice")
         await store.posts_by_user(a.id)
+        await store.top_posts_by_user(a.id)
         await store.comments_by_post(post.id)
         await store.comments_by_user(b.id)
         await store.all_posts()

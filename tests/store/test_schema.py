@@ -33,4 +33,9 @@ async def test_table_created_from_template_and_idempotently(
 ) -> None:
     assert await create_table(client, table_name) is False  # exists: nothing to do
     table = (await client.describe_table(TableName=table_name))["Table"]
-    assert {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])} == {"GSI1", "GSI2"}
+    assert {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])} == {
+        "GSI1",
+        "GSI2",
+        "GSI3",
+    }
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
