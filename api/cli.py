@@ -5,6 +5,9 @@ singlet seed             add demo users, posts, tags, votes and comments
 singlet token --user U   print a dev bearer token for user U (HS256, JWT_SECRET)
 singlet serve            serve the API with uvicorn
 singlet dev              what `make run` does: local DynamoDB, table, seed, serve
+singlet migrate status   applied, pending and running migrations
+singlet migrate plan ID  a dry run: what ID would change, with samples; writes nothing
+singlet migrate run ID   apply ID (resumes a killed run; a re-run is a no-op)
 """
 
 from __future__ import annotations
@@ -114,6 +117,12 @@ def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
             local.stop()
 
 
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from .migrate import migrate
+
+    asyncio.run(_with_store(settings, lambda store: migrate(store, args)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="singlet", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +136,14 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--user", required=True, help="a seeded username, e.g. ada")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     token.set_defaults(run=cmd_token)
+    migrate = commands.add_parser("migrate", help="evolve the data: status, plan ID, run ID")
+    migrate.add_argument("action", choices=["status", "plan", "run"])
+    migrate.add_argument("id", nargs="?", help="a migration id, e.g. 0001_post_score or 0001")
+    migrate.add_argument("--segments", type=int, default=4, help="parallel Scan segments")
+    migrate.add_argument("--max-capacity", type=float, default=None,
+                         help="capacity units per second at most (default: no limit)")  # fmt: skip
+    migrate.add_argument("--samples", type=int, default=3, help="plan: before/after samples")
+    migrate.set_defaults(run=cmd_migrate)
     for name, run in (("serve", cmd_serve), ("dev", cmd_dev)):
         serve = commands.add_parser(
             name, help="serve the API" if name == "serve" else cmd_dev.__doc__

@@ -5,7 +5,8 @@
 
 Wheels are chosen for the target (manylinux, the given CPython), never built here, so the
 artifact matches Lambda whatever machine builds it. Left out: tests, dev dependencies, uvicorn,
-bytecode caches, PyYAML (the CLI's), and botocore's models of every service but DynamoDB.
+bytecode caches, the CLI's own libraries (PyYAML, rich), and botocore's models of every
+service but DynamoDB.
 """
 
 from __future__ import annotations
@@ -68,9 +69,14 @@ def _prune(target: Path) -> None:
         if entry.name not in BOTOCORE_KEEP:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use on Lambda
-    # PyYAML reads infra/template.yaml for `singlet table create`; the handler never does.
-    for path in [target / "yaml", target / "_yaml", *target.glob("[Pp]y[Yy][Aa][Mm][Ll]-*")]:
-        shutil.rmtree(path, ignore_errors=True)
+    # The CLI's: PyYAML reads infra/template.yaml for `singlet table create`, rich draws
+    # `singlet migrate`'s progress (and pygments, markdown-it and mdurl come with it). The
+    # handler imports none of them.
+    cli_only = ["yaml", "_yaml", "[Pp]y[Yy][Aa][Mm][Ll]-*", "rich", "rich-*", "pygments",
+                "[Pp]ygments-*", "markdown_it", "markdown_it_py-*", "mdurl", "mdurl-*"]  # fmt: skip
+    for pattern in cli_only:
+        for path in target.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def check_native_libraries(target: Path, arch: str, python: str) -> None:

@@ -137,6 +137,16 @@ def subject_key(subject: str) -> Key:
     return Key(f"SUBJECT#{escape(check_subject(subject))}", "SUBJECT")
 
 
+def migration_run_key(migration_id: str) -> Key:
+    """A migration's record: applied or running, with its totals."""
+    return Key(f"MIGRATION#{escape(migration_id)}", "RUN")
+
+
+def migration_segment_key(migration_id: str, segment: int) -> Key:
+    """A running migration's checkpoint for one Scan segment."""
+    return Key(f"MIGRATION#{escape(migration_id)}", f"SEGMENT#{segment:04d}")
+
+
 # Partitions and sort-key prefixes the queries use.
 
 

@@ -185,15 +185,14 @@ class Table:
                 return items, True
             params["ExclusiveStartKey"] = last
 
-    async def transact(self, actions: list[dict[str, Any]]) -> None:
+    async def transact(self, actions: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
         """TransactWriteItems; conflicts with concurrent transactions are retried."""
         for action in actions:
             for body in action.values():
                 body.setdefault("TableName", self.name)
         async for attempt in self.backoff.tries():
             try:
-                await self.call("transact_write_items", TransactItems=actions)
-                return
+                return await self.call("transact_write_items", TransactItems=actions, **params)
             except TransactionCancelled as cancelled:
                 conflict = any(r.code == "TransactionConflict" for r in cancelled.reasons)
                 if not conflict or attempt == self.backoff.attempts - 1:

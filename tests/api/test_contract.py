@@ -490,3 +490,30 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
     assert "ResourceNotFound" not in text
     assert "Traceback" not in text
     assert "botocore" not in text
+
+
+async def test_top_posts_follow_votes(api: Api, signup: Any) -> None:
+    ada, bob, eve = await signup("ada"), await signup("bob"), await signup("eve")
+    low = await create_post(api, ada, "low")
+    high = await create_post(api, ada, "high")
+    mid = await create_post(api, ada, "mid")
+    vote = "mutation($p: ID!, $d: VoteDirection!) { vote(postId: $p, direction: $d) { score } }"
+    for member, post, direction in [(bob, high, "UP"), (eve, high, "UP"), (bob, mid, "UP"),
+                                    (eve, low, "DOWN")]:  # fmt: skip
+        result = await api.graphql(vote, {"p": post["id"], "d": direction}, token=member.token)
+        assert "errors" not in result, result
+    top = await api.graphql(
+        "query($u: ID!) { user(id: $u) { topPosts(first: 2) { edges { node { title score } } "
+        "pageInfo { hasNextPage endCursor } } } }",
+        {"u": ada.id},
+    )
+    connection = top["data"]["user"]["topPosts"]
+    assert [e["node"] for e in connection["edges"]] == [
+        {"title": "high", "score": 2}, {"title": "mid", "score": 1}]  # fmt: skip
+    assert connection["pageInfo"]["hasNextPage"] is True
+    rest = await api.graphql(
+        "query($u: ID!, $a: String) { user(id: $u) { topPosts(first: 2, after: $a) "
+        "{ edges { node { title score } } } } }",
+        {"u": ada.id, "a": connection["pageInfo"]["endCursor"]},
+    )
+    assert rest["data"]["user"]["topPosts"]["edges"] == [{"node": {"title": "low", "score": -1}}]

@@ -1,0 +1,357 @@
+"""Runs a migration over the table: plan (a dry run), run (resumable), status.
+
+A run Scans the table in parallel segments. Each item below the migration's version is
+written back with a conditional write guarded on its schema version, its `version` and the
+attributes the change was computed from: a concurrent API write is never overwritten (the item
+is read again and the change recomputed) and a re-run finds nothing left to do. After each
+Scan page a segment's position is checkpointed in the table itself, so a killed run resumes
+where it stopped; the run's record, also in the table, says when it was applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import keys
+from ..attrs import Item, marshal_item, unmarshal_item
+from ..codecs import ENTITY_ATTR, VERSION_ATTR
+from ..errors import InvalidInput, StoreError, Unavailable
+from ..keys import Key, key_item
+from ..retry import Backoff
+from ..table import ConditionFailed, Expr, Table, TransactionCancelled, key_attributes
+from ..tasks import gather
+from ..writes import now
+from . import MIGRATIONS
+from .base import Change, Migration
+
+log = logging.getLogger(__name__)
+
+DELETING = "deleting"
+ATTEMPTS = 4  # per item: a conflict with a concurrent write is retried on a fresh read
+
+
+class MigrationError(StoreError):
+    """The migration cannot run now; the message says why."""
+
+
+class AlreadyApplied(MigrationError):
+    """Nothing to do: the migration's record says it was applied."""
+
+
+@dataclass
+class Counts:
+    scanned: int = 0
+    migrated: int = 0
+    current: int = 0  # already at the version (or beyond)
+    skipped: int = 0  # kept changing (or vanished) under concurrent writes: left for a re-run
+    failed: int = 0  # the change refused the item (logged)
+    capacity: float = 0.0
+
+    def add(self, other: Counts) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass
+class Plan:
+    by_entity: Counter[str] = field(default_factory=Counter)  # items to migrate, per type
+    current: int = 0
+    scanned: int = 0
+    samples: list[tuple[Item, Item]] = field(default_factory=list)  # (before, after)
+    failures: list[str] = field(default_factory=list)
+
+
+class CapacityLimit:
+    """Keeps consumed capacity under `per_second` units on average (None: no limit)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.per_second = per_second
+        self._free_at = time.monotonic()
+
+    async def spend(self, units: float) -> None:
+        if not self.per_second or units <= 0:
+            return
+        moment = time.monotonic()
+        self._free_at = max(self._free_at, moment) + units / self.per_second
+        if self._free_at - moment > 0.05:
+            await asyncio.sleep(self._free_at - moment)
+
+
+def _consumed(response: dict[str, Any]) -> float:
+    consumed = response.get("ConsumedCapacity") or []
+    if isinstance(consumed, dict):
+        consumed = [consumed]
+    return float(sum(c.get("CapacityUnits", 0.0) for c in consumed))
+
+
+class Runner:
+    def __init__(
+        self,
+        table: Table,
+        migration: Migration,
+        *,
+        segments: int = 4,
+        page_size: int = 250,
+        concurrency: int = 16,
+        max_capacity: float | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.table = table
+        self.migration = migration
+        self.segments = segments
+        self.page_size = page_size
+        self.limit = CapacityLimit(max_capacity)
+        self.on_progress = on_progress or (lambda _: None)
+        self.backoff = backoff or table.backoff
+        self._writers = asyncio.Semaphore(concurrency)
+
+    # Status and records
+
+    async def record(self) -> Item | None:
+        found = await self.table.get_items([keys.migration_run_key(self.migration.id)], True)
+        return found.get(keys.migration_run_key(self.migration.id))
+
+    async def _checkpoints(self) -> dict[int, Item]:
+        partition = keys.migration_run_key(self.migration.id).pk
+        items, _ = await self.table.query(keys.TABLE, partition, limit=10_000, consistent=True)
+        return {int(i["SK"].split("#")[1]): i for i in items if i["SK"].startswith("SEGMENT#")}
+
+    async def _put(self, key: Key, attributes: dict[str, Any]) -> None:
+        item = {**key_item(key), ENTITY_ATTR: "MigrationRecord", VERSION_ATTR: 1, **attributes}
+        await self.table.call("put_item", TableName=self.table.name, Item=marshal_item(item))
+
+    # Plan: a dry run
+
+    async def plan(self, samples: int = 3) -> Plan:
+        plan = Plan()
+
+        async def segment(n: int) -> None:
+            async for page in self._scan(n, None):
+                plan.scanned += len(page.items)
+                for item in page.items:
+                    if not self._ours(item):
+                        continue
+                    if int(item.get(VERSION_ATTR, 1)) >= self.migration.to_version:
+                        plan.current += 1
+                        continue
+                    try:
+                        change = self.migration.change(item)
+                    except InvalidInput as error:
+                        plan.failures.append(f"{item['PK']} {item['SK']}: {error}")
+                        continue
+                    plan.by_entity[item[ENTITY_ATTR]] += 1
+                    # Samples that show a real change beat ones where only the version moves.
+                    if len(plan.samples) < samples and (change.set or change.remove):
+                        plan.samples.append((item, self._after(item, change)))
+                self.on_progress(len(page.items))
+
+        await gather(*(segment(n) for n in range(self.segments)))
+        return plan
+
+    def _after(self, item: Item, change: Change) -> Item:
+        after = {k: v for k, v in item.items() if k not in change.remove}
+        return {**after, **change.set, VERSION_ATTR: self.migration.to_version}
+
+    # Run: resumable
+
+    async def run(self) -> Counts:
+        await self._check_order()
+        record = await self.record()
+        if record is not None and record.get("status") == "applied":
+            raise AlreadyApplied(f"{self.migration.id} is already applied: nothing to do")
+        if record is not None and record.get("status") == "running":
+            self.segments = int(record["segments"])  # resume with the same split
+            log.info("resuming %s", self.migration.id)
+        else:  # new, or a pass that left skipped/failed items: scan again from the start
+            for old in (await self._checkpoints()).values():
+                await self.table.delete_keys([Key(old["PK"], old["SK"])])
+            await self._put(
+                keys.migration_run_key(self.migration.id),
+                {"migration": self.migration.id, "status": "running",
+                 "segments": self.segments, "startedAt": now()},
+            )  # fmt: skip
+        checkpoints = await self._checkpoints()
+        totals = Counts()
+        results = await gather(
+            *(self._segment(n, checkpoints.get(n)) for n in range(self.segments))
+        )
+        for counts in results:
+            totals.add(counts)
+        done = totals.skipped == 0 and totals.failed == 0
+        await self._put(
+            keys.migration_run_key(self.migration.id),
+            {"migration": self.migration.id, "status": "applied" if done else "incomplete",
+             "segments": self.segments, "finishedAt": now(), "counts": json.dumps(asdict(totals))},
+        )  # fmt: skip
+        return totals
+
+    async def _check_order(self) -> None:
+        """Migrations of the same entities apply in order."""
+        for earlier in MIGRATIONS:
+            if earlier.id == self.migration.id:
+                return
+            if set(earlier.entities) & set(self.migration.entities):
+                found = await self.table.get_items([keys.migration_run_key(earlier.id)], True)
+                record = found.get(keys.migration_run_key(earlier.id))
+                if record is None or record.get("status") != "applied":
+                    raise MigrationError(f"apply {earlier.id} first")
+
+    async def _segment(self, n: int, checkpoint: Item | None) -> Counts:
+        """One Scan segment from its checkpoint to its end; returns its counts this pass."""
+        counts = Counts()
+        if checkpoint is not None and checkpoint.get("done"):
+            return counts
+        position = json.loads(checkpoint["position"]) if checkpoint else None
+        async for page in self._scan(n, position):
+            page_counts = Counts(scanned=len(page.items), capacity=page.capacity)
+            outcomes = await gather(*(self._one(item) for item in page.items))
+            for outcome, capacity in outcomes:
+                if outcome:
+                    setattr(page_counts, outcome, getattr(page_counts, outcome) + 1)
+                page_counts.capacity += capacity
+            counts.add(page_counts)
+            # Written after the page: a kill before this line redoes the page, and the
+            # conditional writes make the redo find those items current.
+            await self._put(
+                keys.migration_segment_key(self.migration.id, n),
+                {"position": json.dumps(page.last), "done": page.last is None,
+                 "counts": json.dumps(asdict(counts))},
+            )  # fmt: skip
+            self.on_progress(len(page.items))
+        return counts
+
+    async def _one(self, item: Item) -> tuple[str | None, float]:
+        """Migrates one item; returns its outcome (a Counts field) and capacity used."""
+        if not self._ours(item):
+            return None, 0.0
+        capacity = 0.0
+        async with self._writers:
+            for attempt in range(ATTEMPTS):
+                if int(item.get(VERSION_ATTR, 1)) >= self.migration.to_version:
+                    return "current", capacity  # (on a retry: someone else moved it)
+                if item.get(DELETING):
+                    return "skipped", capacity  # its delete sweep is removing it
+                try:
+                    change = self.migration.change(item)
+                except InvalidInput as error:
+                    log.error("%s cannot migrate %s %s: %s", self.migration.id,
+                              item["PK"], item["SK"], error)  # fmt: skip
+                    return "failed", capacity
+                try:
+                    capacity += await self._write(item, change)
+                    return "migrated", capacity
+                except (ConditionFailed, TransactionCancelled) as conflict:
+                    if isinstance(conflict, TransactionCancelled) and not conflict.failed(0):
+                        log.error("%s: transaction cancelled for %s %s: %s",
+                                  self.migration.id, item["PK"], item["SK"], conflict)  # fmt: skip
+                        return "failed", capacity
+                except Unavailable:
+                    await asyncio.sleep(min(5.0, 0.1 * 2**attempt))  # throttled: back off
+                fresh = await self.table.get_items([Key(item["PK"], item["SK"])], True)
+                found = fresh.get(Key(item["PK"], item["SK"]))
+                if found is None:
+                    return "skipped", capacity  # deleted meanwhile
+                item = found
+        return "skipped", capacity
+
+    async def _write(self, item: Item, change: Change) -> float:
+        expr = Expr()
+        version = expr.name(VERSION_ATTR)
+        sets = [f"{expr.name(k)} = {expr.value(v)}" for k, v in change.set.items()]
+        sets.append(f"{version} = {expr.value(self.migration.to_version)}")
+        update = "SET " + ", ".join(sets)
+        if change.remove:
+            update += " REMOVE " + ", ".join(expr.name(a) for a in change.remove)
+        guards = [
+            f"{version} = {expr.value(item[VERSION_ATTR])}"
+            if VERSION_ATTR in item
+            else f"attribute_not_exists({version})",
+            f"attribute_not_exists({expr.name(DELETING)})",
+        ]
+        for attribute in ("version", *self.migration.reads):
+            if attribute in item:
+                guards.append(f"{expr.name(attribute)} = {expr.value(item[attribute])}")
+            elif attribute != "version":
+                guards.append(f"attribute_not_exists({expr.name(attribute)})")
+        body = {
+            "Key": key_attributes(Key(item["PK"], item["SK"])),
+            "UpdateExpression": update,
+            "ConditionExpression": " AND ".join(guards),
+            **expr.params(),
+        }
+        if change.also:
+            response = await self.table.transact(
+                [{"Update": body}, *change.also], ReturnConsumedCapacity="TOTAL"
+            )
+        else:
+            response = await self.table.call(
+                "update_item", TableName=self.table.name, ReturnConsumedCapacity="TOTAL", **body
+            )
+        used = _consumed(response)
+        await self.limit.spend(used)
+        return used
+
+    def _ours(self, item: Item) -> bool:
+        return item.get(ENTITY_ATTR) in self.migration.entities
+
+    async def _scan(self, segment: int, start: dict[str, Any] | None) -> Any:
+        """Scan pages of one segment from `start` (a raw LastEvaluatedKey)."""
+        while True:
+            params: dict[str, Any] = {
+                "TableName": self.table.name,
+                "Segment": segment,
+                "TotalSegments": self.segments,
+                "Limit": self.page_size,
+                "ReturnConsumedCapacity": "TOTAL",
+            }
+            if start:
+                params["ExclusiveStartKey"] = start
+            async for _ in self.backoff.tries():
+                try:
+                    response = await self.table.call("scan", **params)
+                    break
+                except Unavailable:
+                    continue
+            else:
+                raise Unavailable("the table kept throttling the migration's Scan")
+            capacity = _consumed(response)
+            await self.limit.spend(capacity)
+            start = response.get("LastEvaluatedKey")
+            yield _Page([unmarshal_item(i) for i in response.get("Items", [])], start, capacity)
+            if start is None:
+                return
+
+
+@dataclass
+class _Page:
+    items: list[Item]
+    last: dict[str, Any] | None  # LastEvaluatedKey, raw
+    capacity: float
+
+
+async def status(
+    table: Table, migrations: Sequence[Migration] = MIGRATIONS
+) -> list[dict[str, Any]]:
+    """Each migration with its state: pending, running (with progress), applied, incomplete."""
+    rows = []
+    for migration in migrations:
+        runner = Runner(table, migration)
+        record = await runner.record()
+        row: dict[str, Any] = {"id": migration.id, "description": migration.description,
+                               "status": record.get("status") if record else "pending"}  # fmt: skip
+        if record is not None:
+            checkpoints = await runner._checkpoints()
+            row["segments_done"] = sum(1 for c in checkpoints.values() if c.get("done"))
+            row["segments"] = int(record.get("segments", 0))
+            row["scanned"] = sum(json.loads(c["counts"])["scanned"] for c in checkpoints.values())
+            row["finished_at"] = record.get("finishedAt")
+        rows.append(row)
+    return rows
