@@ -22,7 +22,7 @@ from resolvers.mutation import AddCommentInput, CreatePostInput
 from resolvers.types import Connection, Edge, Node, PageInfo, VoteDirection
 from store import InvalidInput, NotFound, keys
 from store.attrs import Item, marshal, marshal_item, unmarshal_item
-from store.writes import created_at, now
+from store.writes import created_at
 
 from .tables import Tables
 
@@ -378,4 +378,4 @@ def build_schema() -> Schema:
                   extensions=extensions())  # fmt: skip
 
 
-__all__ = ["BaselineContext", "build_schema", "now"]
+__all__ = ["BaselineContext", "build_schema"]
