@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -225,9 +226,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+@functools.cache
+def _default_app() -> Starlette:
+    return create_app()
+
+
 def __getattr__(name: str) -> Any:
-    # `api.app:app` for uvicorn, built on first access so that importing this module (tests,
-    # the CLI) does not require a configured environment.
+    # `api.app:app` for uvicorn, built on first access (and once) so that importing this
+    # module (tests, the CLI) does not require a configured environment.
     if name == "app":
-        return create_app()
+        return _default_app()
     raise AttributeError(name)

@@ -5,6 +5,7 @@ schema.graphql at the repo root is exported from this (`make schema`) and checke
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -71,8 +72,13 @@ def extensions(max_depth: int = 12, introspection: bool = True) -> list[Any]:
 
 
 def __getattr__(name: str) -> Any:
-    # `strawberry export-schema api.schema:schema` and tests: built on demand, so importing
-    # the app (a Lambda cold start) builds the schema once, in create_app.
+    # `strawberry export-schema api.schema:schema` and tests: built on demand (and once), so
+    # importing the app (a Lambda cold start) builds the schema once, in create_app.
     if name == "schema":
-        return build_schema()
+        return _default_schema()
     raise AttributeError(name)
+
+
+@functools.cache
+def _default_schema() -> Schema:
+    return build_schema()

@@ -16,7 +16,7 @@ from aiodataloader import DataLoader
 
 from store import Comment, Post, Store, User, keys
 from store.keys import Key
-from store.pagination import Page
+from store.pagination import DEFAULT_PAGE_SIZE, Page
 from store.tasks import gather
 
 
@@ -26,14 +26,15 @@ class ListRead:
 
     pattern: str  # a method of Store: posts_by_user, comments_by_post, all_posts, ...
     arg: str | None
-    first: int = 20
+    first: int = DEFAULT_PAGE_SIZE
     after: str | None = None
 
 
 class Loaders:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.items: DataLoader[Key, Any] = DataLoader(self._load_items, max_batch_size=100)
+        # No max_batch_size: Store.get_many splits into BatchGetItem calls of 100 itself.
+        self.items: DataLoader[Key, Any] = DataLoader(self._load_items)
         self.queries: DataLoader[ListRead, Any] = DataLoader(self._load_queries)
         self.usernames: DataLoader[str, User | None] = DataLoader(self._load_usernames)
         # (post id, first): the post and its first comments in one Query.

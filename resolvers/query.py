@@ -19,6 +19,7 @@ from .types import (
     User,
     connection,
     list_field,
+    load_post,
     load_user,
     read_list,
 )
@@ -26,14 +27,12 @@ from .types import (
 
 async def load_node(info: Ctx, node_id: str) -> Node | None:
     type_name, parts = parse_global_id(node_id)
-    items = info.context.loaders.items
     if type_name == "User" and len(parts) == 1:
         return await load_user(info, parts[0])
     if type_name == "Post" and len(parts) == 1:
-        post = await items.load(keys.post_key(parts[0]))
-        return Post.of(post) if post else None
+        return await load_post(info, parts[0])
     if type_name == "Comment" and len(parts) == 2:
-        comment = await items.load(keys.comment_key(*parts))
+        comment = await info.context.loaders.items.load(keys.comment_key(*parts))
         return Comment.of(comment) if comment else None
     raise InvalidInput("malformed id")
 
@@ -80,10 +79,10 @@ class Query:
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         (post_id,) = parse_typed_id(id, "Post")
         first = _first_comments_page(info)
-        if first is not None:  # one Query for the post and the comments it shows
-            post = await info.context.loaders.posts_with_comments.load((post_id, first))
-        else:
-            post = await info.context.loaders.items.load(keys.post_key(post_id))
+        if first is None:
+            return await load_post(info, post_id)
+        # One Query for the post and the comments it shows.
+        post = await info.context.loaders.posts_with_comments.load((post_id, first))
         return Post.of(post) if post else None
 
     @strawberry.field(description="All posts, newest first.")

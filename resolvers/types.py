@@ -93,6 +93,11 @@ async def load_user(info: Ctx, user_id: str) -> User | None:
     return User.of(user) if user else None
 
 
+async def load_post(info: Ctx, post_id: str) -> Post | None:
+    post = await info.context.loaders.items.load(keys.post_key(post_id))
+    return Post.of(post) if post else None
+
+
 async def read_list(info: Ctx, list_id: str, read: ListRead) -> Page[Any]:
     """Verifies the client's cursor for `list_id` and loads the page."""
     after = info.context.cursors.verify(list_id, read.after) if read.after else None
@@ -217,8 +222,7 @@ class Comment(Node):
 
     @strawberry.field
     async def post(self, info: Ctx) -> Post | None:
-        post = await info.context.loaders.items.load(keys.post_key(self.post_id))
-        return Post.of(post) if post else None
+        return await load_post(info, self.post_id)
 
     @strawberry.field
     async def author(self, info: Ctx) -> User | None:

@@ -1,4 +1,4 @@
-"""The read access patterns AP1-AP8 (docs/data-model.md): one request pattern each, no Scan."""
+"""The read access patterns AP1-AP9 (docs/data-model.md): one request pattern each, no Scan."""
 
 from __future__ import annotations
 

@@ -97,7 +97,7 @@ def _unexpected(cancelled: TransactionCancelled) -> StoreError:
 
 
 class Store(Reads):
-    """Reads (AP1-AP8) and writes over the one table."""
+    """Reads (AP1-AP9) and writes over the one table."""
 
     async def create_user(
         self, subject: str, username: str, display_name: str | None = None, bio: str = ""
@@ -229,12 +229,7 @@ class Store(Reads):
                 **expr.params(),
             )
         except ConditionFailed as failed:
-            old = failed.item
-            if old is None:
-                raise NotFound("post not found") from None
-            if old["authorId"] != actor_id:
-                raise Forbidden("only the post's author may delete it") from None
-            raise VersionConflict(f"the post is at version {old['version']}") from None
+            raise _refusal(failed.item, actor_id) from None
         await self._sweep(post_key)
 
     async def _sweep(self, post_key: Key) -> None:

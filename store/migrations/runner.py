@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import keys
@@ -119,7 +119,8 @@ class Runner:
         found = await self.table.get_items([keys.migration_run_key(self.migration.id)], True)
         return found.get(keys.migration_run_key(self.migration.id))
 
-    async def _checkpoints(self) -> dict[int, Item]:
+    async def checkpoints(self) -> dict[int, Item]:
+        """Each segment's checkpoint of the current (or last) run, by segment number."""
         partition = keys.migration_run_key(self.migration.id).pk
         items, _ = await self.table.query(keys.TABLE, partition, limit=10_000, consistent=True)
         return {int(i["SK"].split("#")[1]): i for i in items if i["SK"].startswith("SEGMENT#")}
@@ -171,14 +172,14 @@ class Runner:
             self.segments = int(record["segments"])  # resume with the same split
             log.info("resuming %s", self.migration.id)
         else:  # new, or a pass that left skipped/failed items: scan again from the start
-            for old in (await self._checkpoints()).values():
+            for old in (await self.checkpoints()).values():
                 await self.table.delete_keys([Key(old["PK"], old["SK"])])
             await self._put(
                 keys.migration_run_key(self.migration.id),
                 {"migration": self.migration.id, "status": "running",
                  "segments": self.segments, "startedAt": now()},
             )  # fmt: skip
-        checkpoints = await self._checkpoints()
+        checkpoints = await self.checkpoints()
         totals = Counts()
         results = await gather(
             *(self._segment(n, checkpoints.get(n)) for n in range(self.segments))
@@ -233,8 +234,11 @@ class Runner:
         if not self._ours(item):
             return None, 0.0
         capacity = 0.0
+        # Between tries: the store's capped, jittered backoff, whether the last try met a
+        # concurrent write (brief) or throttling (longer, as the tries add up).
+        tries = replace(self.backoff, attempts=ATTEMPTS).tries()
         async with self._writers:
-            for attempt in range(ATTEMPTS):
+            async for _ in tries:
                 if int(item.get(VERSION_ATTR, 1)) >= self.migration.to_version:
                     return "current", capacity  # (on a retry: someone else moved it)
                 if item.get(DELETING):
@@ -254,7 +258,7 @@ class Runner:
                                   self.migration.id, item["PK"], item["SK"], conflict)  # fmt: skip
                         return "failed", capacity
                 except Unavailable:
-                    await asyncio.sleep(min(5.0, 0.1 * 2**attempt))  # throttled: back off
+                    pass  # throttled after botocore's own retries: the backoff waits
                 fresh = await self.table.get_items([Key(item["PK"], item["SK"])], True)
                 found = fresh.get(Key(item["PK"], item["SK"]))
                 if found is None:
@@ -348,7 +352,7 @@ async def status(
         row: dict[str, Any] = {"id": migration.id, "description": migration.description,
                                "status": record.get("status") if record else "pending"}  # fmt: skip
         if record is not None:
-            checkpoints = await runner._checkpoints()
+            checkpoints = await runner.checkpoints()
             row["segments_done"] = sum(1 for c in checkpoints.values() if c.get("done"))
             row["segments"] = int(record.get("segments", 0))
             row["scanned"] = sum(json.loads(c["counts"])["scanned"] for c in checkpoints.values())
