@@ -7,22 +7,12 @@ from typing import TYPE_CHECKING
 from store import Table
 from store.attrs import Item
 from store.items import comment_item, post_item, tag_item, user_items, vote_item
-from store.tasks import gather
 
 from .baseline.tables import Tables
 from .data import Dataset
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
-
-CONCURRENCY = 8
-CHUNK = 25 * 20  # items per task
-
-
-async def _put(table: Table, items: list[Item]) -> None:
-    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-    for start in range(0, len(chunks), CONCURRENCY):
-        await gather(*(table.put_items(c) for c in chunks[start : start + CONCURRENCY]))
 
 
 def singlet_items(data: Dataset) -> list[Item]:
@@ -39,7 +29,7 @@ def singlet_items(data: Dataset) -> list[Item]:
 
 async def load_singlet(client: DynamoDBClient, table: str, data: Dataset) -> int:
     items = singlet_items(data)
-    await _put(Table(client, table), items)
+    await Table(client, table).put_items(items)
     return len(items)
 
 
@@ -68,5 +58,5 @@ async def load_baseline(client: DynamoDBClient, tables: Tables, data: Dataset) -
     ]
     for name, items in ((tables.users, users), (tables.posts, posts),
                         (tables.comments, comments), (tables.votes, votes)):  # fmt: skip
-        await _put(Table(client, name), items)
+        await Table(client, name).put_items(items)
     return len(users) + len(posts) + len(comments) + len(votes)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
+BATCH_WRITE_CONCURRENCY = 8  # BatchWriteItem calls in flight at once (bulk loads, sweeps)
 
 _THROTTLED = {
     "ProvisionedThroughputExceededException",
@@ -147,7 +148,7 @@ class Table:
         expr: Expr | None = None,
         forward: bool = True,
         limit: int,
-        start: Mapping[str, str] | None = None,
+        start: Mapping[str, Any] | None = None,
         keys_only: bool = False,
         consistent: bool = False,
     ) -> tuple[list[Item], bool]:
@@ -200,23 +201,30 @@ class Table:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def delete_keys(self, keys: Sequence[Key]) -> None:
-        """BatchWriteItem deletes, 25 per call; UnprocessedItems retried. Idempotent."""
+        """BatchWriteItem deletes, 25 per call, several calls at once; UnprocessedItems
+        retried. Idempotent."""
         await self._write_batches([{"DeleteRequest": {"Key": key_attributes(k)}} for k in keys])
 
     async def put_items(self, items: Sequence[Item]) -> None:
-        """BatchWriteItem puts (unconditional: bulk loads), 25 per call, retried."""
+        """BatchWriteItem puts (unconditional: bulk loads), 25 per call, several calls at
+        once; UnprocessedItems retried."""
         await self._write_batches([{"PutRequest": {"Item": marshal_item(i)}} for i in items])
 
     async def _write_batches(self, requests: list[dict[str, Any]]) -> None:
-        for i in range(0, len(requests), BATCH_WRITE_LIMIT):
-            pending: dict[str, Any] = {self.name: requests[i : i + BATCH_WRITE_LIMIT]}
-            async for _ in self.backoff.tries():
-                response = await self.call("batch_write_item", RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-            else:
-                raise Unavailable("DynamoDB kept returning unprocessed items")
+        batches = [
+            requests[i : i + BATCH_WRITE_LIMIT] for i in range(0, len(requests), BATCH_WRITE_LIMIT)
+        ]
+        for i in range(0, len(batches), BATCH_WRITE_CONCURRENCY):
+            await gather(*(self._write_batch(b) for b in batches[i : i + BATCH_WRITE_CONCURRENCY]))
+
+    async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self.name: batch}
+        async for _ in self.backoff.tries():
+            response = await self.call("batch_write_item", RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+        raise Unavailable("DynamoDB kept returning unprocessed items")
 
 
 def _translate(error: ClientError) -> Exception:

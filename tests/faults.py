@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 
+_HELD = "singlet_withheld"
+
+
 class Unprocessed:
     """The next `times` batch calls process only their first request (none with
     `process_none`, answered without reaching the database, as DynamoDB does when it processes
@@ -27,7 +30,6 @@ class Unprocessed:
         self.times = times
         self.process_none = process_none
         self.injected = 0
-        self._held: dict[str, Any] = {}
         field = "Keys" if operation == "BatchGetItem" else None
         self._field = field
         self._result = "UnprocessedKeys" if field else "UnprocessedItems"
@@ -45,14 +47,16 @@ class Unprocessed:
         events.unregister(f"before-call.dynamodb.{self.operation}", self._short_circuit)
         events.unregister(f"after-call.dynamodb.{self.operation}", self._after)
 
-    def _before(self, params: dict[str, Any], **_: Any) -> None:
-        self._held = {}
+    # What a call withholds lives in botocore's per-call context, which the hooks of one call
+    # share: calls run concurrently, so no state on `self` may say which call is which.
+    def _before(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if self.injected >= self.times:
             return
         if self.process_none:
             self.injected += 1
-            self._held = params["RequestItems"]
+            context[_HELD] = params["RequestItems"]
             return
+        held: dict[str, Any] = {}
         sent: dict[str, Any] = {}
         for table, request in params["RequestItems"].items():
             requests = request[self._field] if self._field else request
@@ -61,22 +65,23 @@ class Unprocessed:
                 continue
             if self._field:
                 sent[table] = {**request, self._field: requests[:1]}
-                self._held[table] = {**request, self._field: requests[1:]}
+                held[table] = {**request, self._field: requests[1:]}
             else:
                 sent[table] = requests[:1]
-                self._held[table] = requests[1:]
-        if self._held:
+                held[table] = requests[1:]
+        if held:
             self.injected += 1
             params["RequestItems"] = sent
+            context[_HELD] = held
 
-    def _short_circuit(self, **_: Any) -> Any:
-        if self.process_none and self._held:
+    def _short_circuit(self, context: dict[str, Any], **_: Any) -> Any:
+        if self.process_none and context.get(_HELD):
             return SimpleNamespace(status_code=200, headers={}), {"Responses": {}}
         return None
 
-    def _after(self, parsed: dict[str, Any], **_: Any) -> None:
-        if self._held:
-            parsed[self._result] = self._held
+    def _after(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if context.get(_HELD):
+            parsed[self._result] = context[_HELD]
 
 
 class Throttled:

@@ -8,7 +8,6 @@ import pytest
 
 from store import Post, Store, User, keys
 from store.items import post_item
-from store.tasks import gather
 from store.writes import created_at
 
 _names = itertools.count()
@@ -54,8 +53,7 @@ async def legacy_posts(
         posts.append(post)
         items.append(item)
         items.extend(tag_item_unchecked(post.id, tag) for tag in tags)
-    chunks = [items[i : i + 1_000] for i in range(0, len(items), 1_000)]
-    await gather(*(store.table.put_items(chunk) for chunk in chunks))
+    await store.table.put_items(items)
     return posts
 
 
