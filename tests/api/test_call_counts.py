@@ -98,4 +98,7 @@ async def test_post_page_reads_post_and_comments_in_one_query(store: Store, call
     # back after the Query, the vote needs one more.
     assert calls.counts["Query"] == 1
     assert calls.counts["BatchGetItem"] in (2, 3)
-    assert calls.round_trips == calls.counts["BatchGetItem"]
+    # Round trips are waves of calls overlapping in time: the vote's batch (it waits only for
+    # the link) can overlap both neighbours, so they can even fuse into one. Never more than
+    # the query's two levels plus the vote's own batch.
+    assert calls.round_trips <= 3
