@@ -75,8 +75,10 @@ api/static/vendor/.installed: api/graphiql.py
 	$(BIN)/python -m api.graphiql
 	touch $@
 
+# Generated, checked in, and checked for drift by tests: the SDL and the table's shape.
 schema: install
 	$(BIN)/strawberry export-schema api.schema:schema --output schema.graphql
+	$(BIN)/python -m store.schema
 
 run: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/singlet dev

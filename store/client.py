@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
+from .usage import Meter
+
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
@@ -22,8 +24,12 @@ CLIENT_CONFIG = AioConfig(
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 
-async def open_client(region: str, endpoint_url: str | None = None) -> DynamoDBClient:
-    """A client to keep open; close it with `await client.close()`."""
+async def open_client(
+    region: str, endpoint_url: str | None = None, dynamodb_local: bool | None = None
+) -> DynamoDBClient:
+    """A client to keep open; close it with `await client.close()`. Every call it makes is
+    metered (store/usage.py); `dynamodb_local` (default: any custom endpoint) says the
+    endpoint is DynamoDB Local, whose transactional write figures the meter corrects."""
     credentials = LOCAL_CREDENTIALS if endpoint_url else {}
     context = get_session().create_client(
         "dynamodb",
@@ -33,4 +39,5 @@ async def open_client(region: str, endpoint_url: str | None = None) -> DynamoDBC
         **credentials,
     )
     client: DynamoDBClient = await context.__aenter__()
+    Meter(endpoint_url is not None if dynamodb_local is None else dynamodb_local).attach(client)
     return client

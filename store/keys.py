@@ -44,9 +44,11 @@ class Key(NamedTuple):
     sk: str
 
 
+MAX_USERNAME = 30
+MAX_TAG = 32
 _ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
-_USERNAME = re.compile(r"[A-Za-z0-9_]{3,30}")
-_TAG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
+_USERNAME = re.compile(rf"[A-Za-z0-9_]{{3,{MAX_USERNAME}}}")
+_TAG = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{MAX_TAG - 2}}}[a-z0-9])?")
 MAX_SUBJECT_LENGTH = 256
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .cost import SHAPE_FILE
 from .errors import StoreError
 
 if TYPE_CHECKING:
@@ -80,6 +82,27 @@ def create_table_params(
     return params
 
 
+def table_definition(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The key schema and indexes as store/table.json holds them for the runtime (the cost
+    model reads it there: the Lambda artifact carries neither the template nor a YAML
+    parser). `python -m store.schema` writes it; a test checks that it matches."""
+    props = table_resource(load_template(path))
+    return {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "GlobalSecondaryIndexes": [
+            {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
+            for gsi in props.get("GlobalSecondaryIndexes", ())
+        ],
+    }
+
+
+def write_table_definition(path: Path = TEMPLATE) -> str:
+    text = json.dumps(table_definition(path), indent=2) + "\n"
+    SHAPE_FILE.write_text(text)
+    return text
+
+
 async def create_table(
     client: DynamoDBClient, table_name: str, path: Path = TEMPLATE, stream: bool = False
 ) -> bool:
@@ -100,3 +123,8 @@ async def create_table(
 async def delete_table(client: DynamoDBClient, table_name: str) -> None:
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         await client.delete_table(TableName=table_name)
+
+
+if __name__ == "__main__":
+    write_table_definition()
+    print(f"wrote {SHAPE_FILE.name} from {TEMPLATE.name}")

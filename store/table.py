@@ -18,6 +18,7 @@ from .errors import InvalidInput, StoreError, Unavailable
 from .keys import PK, SK, TABLE, Index, Key
 from .retry import DEFAULT_BACKOFF, Backoff
 from .tasks import gather
+from .usage import retrying
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -102,10 +103,13 @@ class Table:
         self.name = name
         self.backoff = backoff
 
-    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One DynamoDB call; failures come out as store errors (or ConditionFailed)."""
+    async def call(self, operation: str, *, retry: bool = False, **params: Any) -> dict[str, Any]:
+        """One DynamoDB call; failures come out as store errors (or ConditionFailed).
+        `retry` marks it as a retry of an earlier call (the request's cost counts those
+        apart from the calls its access patterns make)."""
         try:
-            response: dict[str, Any] = await getattr(self.client, operation)(**params)
+            with retrying(retry):
+                response: dict[str, Any] = await getattr(self.client, operation)(**params)
         except ClientError as error:
             raise _translate(error) from error
         except BotoCoreError as error:
@@ -127,8 +131,8 @@ class Table:
         request: dict[str, Any] = {
             self.name: {"Keys": [key_attributes(k) for k in keys], "ConsistentRead": consistent}
         }
-        async for _ in self.backoff.tries():
-            response = await self.call("batch_get_item", RequestItems=request)
+        async for attempt in self.backoff.tries():
+            response = await self.call("batch_get_item", retry=attempt > 0, RequestItems=request)
             for raw in response.get("Responses", {}).get(self.name, []):
                 item = unmarshal_item(raw)
                 found[key_of(item)] = item
@@ -193,7 +197,9 @@ class Table:
                 body.setdefault("TableName", self.name)
         async for attempt in self.backoff.tries():
             try:
-                return await self.call("transact_write_items", TransactItems=actions, **params)
+                return await self.call(
+                    "transact_write_items", retry=attempt > 0, TransactItems=actions, **params
+                )
             except TransactionCancelled as cancelled:
                 conflict = any(r.code == "TransactionConflict" for r in cancelled.reasons)
                 if not conflict or attempt == self.backoff.attempts - 1:
@@ -219,8 +225,8 @@ class Table:
 
     async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self.name: batch}
-        async for _ in self.backoff.tries():
-            response = await self.call("batch_write_item", RequestItems=pending)
+        async for attempt in self.backoff.tries():
+            response = await self.call("batch_write_item", retry=attempt > 0, RequestItems=pending)
             pending = response.get("UnprocessedItems") or {}
             if not pending:
                 return

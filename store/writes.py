@@ -29,6 +29,7 @@ from .items import comment_item, post_item, tag_item, user_items, vote_item
 from .keys import GSI1, GSI2, PK, TABLE, Key
 from .reads import DELETING, Reads
 from .table import ConditionFailed, Expr, TransactionCancelled, key_attributes
+from .usage import retrying
 
 # Input limits. Worst case (4-byte UTF-8 everywhere) a post item stays near 210 KB,
 # well under DynamoDB's 400 KB item limit.
@@ -325,75 +326,76 @@ class Store(Reads):
         """
         vote_key = keys.vote_key(post_id, user_id)
         post_key = keys.post_key(post_id)
-        async for _ in self.table.backoff.tries():
-            found = await self.table.get_items([vote_key, post_key], consistent=True)
-            post = self._live_post(found.get(post_key))
-            current = found.get(vote_key)
-            old = current["direction"] if current else None
-            if old == direction:
-                return post
-            vote_expr = Expr()
-            vote_condition = (
-                _NOT_EXISTS
-                if old is None
-                else f"{vote_expr.name('direction')} = {vote_expr.value(old)}"
-            )
-            vote_action: dict[str, Any]
-            if direction is None:
-                vote_action = {"Delete": {"Key": key_attributes(vote_key)}}
-            else:
-                item = vote_item(Vote(post_id, user_id, direction))
-                vote_action = {"Put": {"Item": marshal_item(item)}}
-            body = next(iter(vote_action.values()))
-            body["ConditionExpression"] = vote_condition
-            body.update(vote_expr.params())
-            ups = int(direction == "UP") - int(old == "UP")
-            downs = int(direction == "DOWN") - int(old == "DOWN")
-            post_expr = Expr()
-            score = post_expr.name("score")
-            # `score` follows ups - downs. A post written before schema v2 has none yet:
-            # start from the counts just read, and only if they are still the counts.
-            unchanged = (
-                f"{post_expr.name('ups')} = {post_expr.value(post.ups)}"
-                f" AND {post_expr.name('downs')} = {post_expr.value(post.downs)}"
-            )
-            try:
-                await self.table.transact(
-                    [
-                        vote_action,
-                        {
-                            "Update": {
-                                "Key": key_attributes(post_key),
-                                "UpdateExpression": (
-                                    f"ADD {post_expr.name('ups')} {post_expr.value(ups)},"
-                                    f" {post_expr.name('downs')} {post_expr.value(downs)}"
-                                    f" SET {score} = if_not_exists({score},"
-                                    f" {post_expr.value(post.ups - post.downs)})"
-                                    f" + {post_expr.value(ups - downs)}"
-                                ),
-                                "ConditionExpression": (
-                                    f"attribute_exists({PK})"
-                                    f" AND attribute_not_exists({post_expr.name(DELETING)})"
-                                    f" AND (attribute_exists({score}) OR ({unchanged}))"
-                                ),
-                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                                **post_expr.params(),
-                            }
-                        },
-                    ]
+        async for attempt in self.table.backoff.tries():
+            with retrying(attempt > 0):
+                found = await self.table.get_items([vote_key, post_key], consistent=True)
+                post = self._live_post(found.get(post_key))
+                current = found.get(vote_key)
+                old = current["direction"] if current else None
+                if old == direction:
+                    return post
+                vote_expr = Expr()
+                vote_condition = (
+                    _NOT_EXISTS
+                    if old is None
+                    else f"{vote_expr.name('direction')} = {vote_expr.value(old)}"
                 )
-                return replace(
-                    post, ups=post.ups + ups, downs=post.downs + downs,
-                    score=post.score + ups - downs,
-                )  # fmt: skip
-            except TransactionCancelled as cancelled:
-                if cancelled.failed(1):
-                    now_post = cancelled.reasons[1].item
-                    if now_post is None or now_post.get(DELETING):
-                        raise NotFound("post not found") from None
-                elif not cancelled.failed(0):
-                    raise _unexpected(cancelled) from cancelled
-                # This user's vote, or an old post's counts, changed meanwhile: read again.
+                vote_action: dict[str, Any]
+                if direction is None:
+                    vote_action = {"Delete": {"Key": key_attributes(vote_key)}}
+                else:
+                    item = vote_item(Vote(post_id, user_id, direction))
+                    vote_action = {"Put": {"Item": marshal_item(item)}}
+                body = next(iter(vote_action.values()))
+                body["ConditionExpression"] = vote_condition
+                body.update(vote_expr.params())
+                ups = int(direction == "UP") - int(old == "UP")
+                downs = int(direction == "DOWN") - int(old == "DOWN")
+                post_expr = Expr()
+                score = post_expr.name("score")
+                # `score` follows ups - downs. A post written before schema v2 has none yet:
+                # start from the counts just read, and only if they are still the counts.
+                unchanged = (
+                    f"{post_expr.name('ups')} = {post_expr.value(post.ups)}"
+                    f" AND {post_expr.name('downs')} = {post_expr.value(post.downs)}"
+                )
+                try:
+                    await self.table.transact(
+                        [
+                            vote_action,
+                            {
+                                "Update": {
+                                    "Key": key_attributes(post_key),
+                                    "UpdateExpression": (
+                                        f"ADD {post_expr.name('ups')} {post_expr.value(ups)},"
+                                        f" {post_expr.name('downs')} {post_expr.value(downs)}"
+                                        f" SET {score} = if_not_exists({score},"
+                                        f" {post_expr.value(post.ups - post.downs)})"
+                                        f" + {post_expr.value(ups - downs)}"
+                                    ),
+                                    "ConditionExpression": (
+                                        f"attribute_exists({PK})"
+                                        f" AND attribute_not_exists({post_expr.name(DELETING)})"
+                                        f" AND (attribute_exists({score}) OR ({unchanged}))"
+                                    ),
+                                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                                    **post_expr.params(),
+                                }
+                            },
+                        ]
+                    )
+                    return replace(
+                        post, ups=post.ups + ups, downs=post.downs + downs,
+                        score=post.score + ups - downs,
+                    )  # fmt: skip
+                except TransactionCancelled as cancelled:
+                    if cancelled.failed(1):
+                        now_post = cancelled.reasons[1].item
+                        if now_post is None or now_post.get(DELETING):
+                            raise NotFound("post not found") from None
+                    elif not cancelled.failed(0):
+                        raise _unexpected(cancelled) from cancelled
+                    # This user's vote, or an old post's counts, changed meanwhile: read again.
         raise Unavailable("the vote kept changing concurrently; try again")
 
     def _live_post(self, item: Item | None) -> Post:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from store import Store, Table
-from store.calls import CallLog
 from store.client import open_client
 from store.local import LocalUnavailable, start
 from store.retry import Backoff
 from store.schema import create_table, delete_table
+from store.usage import Usage, meter_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -65,11 +65,10 @@ def store(client: DynamoDBClient, table_name: str) -> Store:
 
 
 @pytest.fixture
-def calls(client: DynamoDBClient) -> Iterator[CallLog]:
+def calls(client: DynamoDBClient) -> Iterator[Usage]:
     """Every DynamoDB call the test makes from here on."""
-    log = CallLog().attach(client)
-    yield log
-    log.detach(client)
+    with meter_of(client).listening() as usage:
+        yield usage
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +78,6 @@ def no_scan(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     dynamodb: DynamoDBClient = request.getfixturevalue("client")
-    log = CallLog().attach(dynamodb)
-    yield
-    log.detach(dynamodb)
-    assert log.counts["Scan"] == 0, "a Scan was issued"
+    with meter_of(dynamodb).listening() as usage:
+        yield
+    assert usage.counts["Scan"] == 0, "a Scan was issued"

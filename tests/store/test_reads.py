@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from store import InvalidInput, Store, keys
-from store.calls import CallLog
+from store.usage import Usage
 from tests.store.conftest import MakePost, MakeUser
 
 
@@ -25,7 +25,7 @@ async def _all_pages(fetch, first: int) -> tuple[list[str], int]:  # type: ignor
 
 
 async def test_ap1_get_many_mixes_entities_in_one_batch(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     user = await make_user()
     post = await make_post(user)
@@ -39,7 +39,7 @@ async def test_ap1_get_many_mixes_entities_in_one_batch(
 
 
 async def test_ap2_user_by_username_is_case_insensitive(
-    store: Store, make_user: MakeUser, calls: CallLog
+    store: Store, make_user: MakeUser, calls: Usage
 ) -> None:
     user = await make_user("Ada_Lovelace")
     calls.clear()
@@ -50,7 +50,7 @@ async def test_ap2_user_by_username_is_case_insensitive(
 
 
 async def test_ap3_posts_by_user_newest_first_across_pages(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     author, other = await make_user(), await make_user()
     posts = [await make_post(author, f"p{i}") for i in range(7)]
@@ -63,7 +63,7 @@ async def test_ap3_posts_by_user_newest_first_across_pages(
 
 
 async def test_ap4_comments_by_post_oldest_first_in_one_query(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     user = await make_user()
     post, other_post = await make_post(user), await make_post(user)
@@ -94,7 +94,7 @@ async def test_ap5_comments_by_user_newest_first(
 
 
 async def test_ap6_all_posts_newest_first_merged_over_shards(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     user = await make_user()
     posts = [await make_post(user, f"p{i}") for i in range(13)]
@@ -109,7 +109,7 @@ async def test_ap6_all_posts_newest_first_merged_over_shards(
 
 
 async def test_ap7_posts_by_tag_newest_first(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     user = await make_user()
     tagged = [await make_post(user, f"p{i}", tags=("python", "aws")) for i in range(5)]
@@ -123,7 +123,7 @@ async def test_ap7_posts_by_tag_newest_first(
 
 
 async def test_ap8_a_users_vote_on_a_post(
-    store: Store, make_user: MakeUser, make_post: MakePost, calls: CallLog
+    store: Store, make_user: MakeUser, make_post: MakePost, calls: Usage
 ) -> None:
     user, other = await make_user(), await make_user()
     post = await make_post(user)

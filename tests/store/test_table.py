@@ -8,8 +8,8 @@ import pytest
 
 from store import Store, Unavailable, keys
 from store.attrs import marshal_item
-from store.calls import CallLog
 from store.keys import Key, key_item
+from store.usage import Usage
 from tests.faults import Throttled, Unprocessed
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ async def _put_users(store: Store, count: int) -> list[Key]:
     return item_keys
 
 
-async def test_get_many_chunks_dedupes_and_keeps_request_order(
-    store: Store, calls: CallLog
-) -> None:
+async def test_get_many_chunks_dedupes_and_keeps_request_order(store: Store, calls: Usage) -> None:
     present = await _put_users(store, 150)
     missing = [keys.user_key(keys.new_id()) for _ in range(3)]
     asked = [*reversed(present), missing[0], present[0], *missing[1:], present[1]]
@@ -48,7 +46,7 @@ async def test_get_many_chunks_dedupes_and_keeps_request_order(
 
 
 async def test_unprocessed_keys_are_retried_until_all_arrive(
-    store: Store, client: DynamoDBClient, calls: CallLog
+    store: Store, client: DynamoDBClient, calls: Usage
 ) -> None:
     item_keys = await _put_users(store, 5)
     calls.clear()

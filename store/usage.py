@@ -1,0 +1,232 @@
+"""What DynamoDB calls cost, metered through botocore's event hooks.
+
+A `Meter` on the client makes every data call ask for ReturnConsumedCapacity=INDEXES and
+records each call (operation, timing, capacity DynamoDB reports, retries) into every `Usage`
+that is listening: the one current in the calling task (a ContextVar: the API sets one per
+request, and the tasks a request starts inherit it) and any listener added to the meter
+(tests and benchmarks, which want every call of a client).
+
+Where DynamoDB reports no capacity (a failed conditional write, a cancelled transaction), the
+figure is the cost model's estimate. DynamoDB Local bills transactional writes at 4 units per
+KB where AWS bills 2; a meter told it talks to DynamoDB Local reports AWS's figure.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .cost import item_size, write_blocks
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+DATA_OPERATIONS = READS | WRITES
+
+_CALL = "singlet_call"  # where a call's record waits in botocore's per-call context
+
+
+@dataclass
+class Call:
+    operation: str
+    started: float
+    ended: float | None = None
+    read_units: float = 0.0
+    write_units: float = 0.0
+    reported: bool = False  # DynamoDB reported the capacity (else: the model's estimate)
+    retry: bool = False  # a retry by the store (unprocessed keys, conflicts, a lost race)
+    sdk_retries: int = 0  # attempts botocore itself retried inside this call
+    failed: bool = False
+
+    @property
+    def capacity(self) -> float:
+        return self.read_units + self.write_units
+
+
+@dataclass
+class Usage:
+    """The calls made on one request's behalf (or, as a listener, on a client)."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Calls by operation, retries included."""
+        return Counter(c.operation for c in self.calls)
+
+    @property
+    def first_attempts(self) -> Counter[str]:
+        """Calls by operation, without the store's retries: what an undisturbed run makes."""
+        return Counter(c.operation for c in self.calls if not c.retry)
+
+    @property
+    def retries(self) -> int:
+        return sum(c.retry for c in self.calls) + sum(c.sdk_retries for c in self.calls)
+
+    @property
+    def read_units(self) -> float:
+        return sum(c.read_units for c in self.calls)
+
+    @property
+    def write_units(self) -> float:
+        return sum(c.write_units for c in self.calls)
+
+    @property
+    def capacity(self) -> float:
+        return self.read_units + self.write_units
+
+    @property
+    def estimated(self) -> bool:
+        """Some figure is the model's, not DynamoDB's (a call reported no capacity)."""
+        return any(not c.reported for c in self.calls)
+
+    @property
+    def round_trips(self) -> int:
+        """Sequential waves: calls that overlap in time count as one round trip."""
+        waves = 0
+        wave_end = float("-inf")
+        for call in sorted(self.calls, key=lambda c: c.started):
+            ended = call.ended if call.ended is not None else call.started
+            if call.started > wave_end:
+                waves += 1
+                wave_end = ended
+            else:
+                wave_end = max(wave_end, ended)
+        return waves
+
+    def summary(self) -> dict[str, Any]:
+        """As the API reports it (`extensions.cost.actual`, the request's log line)."""
+        return {
+            "calls": dict(sorted(self.first_attempts.items())),
+            "retries": self.retries,
+            "roundTrips": self.round_trips,
+            "readUnits": self.read_units,
+            "writeUnits": self.write_units,
+        }
+
+
+current: ContextVar[Usage | None] = ContextVar("singlet_usage", default=None)
+_retrying: ContextVar[bool] = ContextVar("singlet_retrying", default=False)
+
+
+@contextmanager
+def metering(usage: Usage) -> Iterator[Usage]:
+    """Makes `usage` collect the calls made from here (and by tasks started from here)."""
+    token = current.set(usage)
+    try:
+        yield usage
+    finally:
+        current.reset(token)
+
+
+@contextmanager
+def retrying(retry: bool = True) -> Iterator[None]:
+    """Marks the calls made inside as retries (when `retry`; an outer mark stays)."""
+    token = _retrying.set(retry or _retrying.get())
+    try:
+        yield
+    finally:
+        _retrying.reset(token)
+
+
+class Meter:
+    """Botocore hooks on one client; see the module docstring."""
+
+    def __init__(self, dynamodb_local: bool = False) -> None:
+        self.dynamodb_local = dynamodb_local
+        self.listeners: list[Usage] = []
+
+    def attach(self, client: DynamoDBClient) -> Meter:
+        events = client.meta.events
+        events.register("provide-client-params.dynamodb", self._ask_for_capacity)
+        events.register("before-call.dynamodb", self._before)
+        events.register("after-call.dynamodb", self._after)
+        events.register("after-call-error.dynamodb", self._after_error)
+        _meters[client] = self
+        return self
+
+    @contextmanager
+    def listening(self, usage: Usage | None = None) -> Iterator[Usage]:
+        """Every call of this client, whoever makes it, while the block runs."""
+        usage = usage if usage is not None else Usage()
+        self.listeners.append(usage)
+        try:
+            yield usage
+        finally:
+            self.listeners.remove(usage)
+
+    def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in DATA_OPERATIONS:
+            params.setdefault("ReturnConsumedCapacity", "INDEXES")
+
+    def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        if model.name not in DATA_OPERATIONS:
+            return
+        call = Call(model.name, time.perf_counter(), retry=_retrying.get())
+        context[_CALL] = call
+        usage = current.get()
+        if usage is not None:
+            usage.calls.append(call)
+        for listener in self.listeners:
+            if listener is not usage:
+                listener.calls.append(call)
+
+    def _after(self, context: dict[str, Any], parsed: Any = None, **_: Any) -> None:
+        call: Call | None = context.get(_CALL)
+        if call is None:
+            return
+        call.ended = time.perf_counter()
+        parsed = parsed or {}
+        call.sdk_retries = int(parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0))
+        consumed = parsed.get("ConsumedCapacity")
+        if consumed is None and "Error" in parsed:
+            call.failed = True
+            call.write_units = _refused_write_units(call.operation, parsed)
+            return
+        if isinstance(consumed, dict):
+            consumed = [consumed]
+        units = sum(float(c.get("CapacityUnits", 0.0)) for c in consumed or [])
+        if call.operation == "TransactWriteItems" and self.dynamodb_local:
+            units /= 2  # Local bills 4 units per KB for transactional writes; AWS bills 2
+        if call.operation in READS:
+            call.read_units = units
+        else:
+            call.write_units = units
+        call.reported = consumed is not None
+
+    def _after_error(self, context: dict[str, Any], **_: Any) -> None:
+        call: Call | None = context.get(_CALL)
+        if call is not None:
+            call.ended = time.perf_counter()
+            call.failed = True
+
+
+def _refused_write_units(operation: str, parsed: Mapping[str, Any]) -> float:
+    """The model's estimate for a write DynamoDB refused (a failed condition still bills
+    the larger of the existing item and the one written; the error reports nothing)."""
+    if operation == "TransactWriteItems":
+        reasons = parsed.get("CancellationReasons") or []
+        return sum(2.0 * write_blocks(item_size(r.get("Item") or {})) for r in reasons)
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        old = parsed.get("Item") or {}
+        return float(write_blocks(item_size(old)))
+    return 0.0
+
+
+_meters: weakref.WeakKeyDictionary[Any, Meter] = weakref.WeakKeyDictionary()
+
+
+def meter_of(client: DynamoDBClient) -> Meter:
+    """The meter attached to `client` (open_client attaches one to every client)."""
+    return _meters[client]
