@@ -16,15 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from cross_web import HTTPException  # what Strawberry's views raise and answer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
@@ -33,6 +30,8 @@ from store.client import open_client
 
 from . import graphiql, logs
 from .auth import Authenticator, InvalidToken
+from .execution import Executor
+from .http import Caller, GraphQLHTTP
 from .schema import build_schema
 from .settings import Settings
 
@@ -57,7 +56,11 @@ class Resources:
             self._lock = self._lock or asyncio.Lock()
             async with self._lock:
                 if self._store is None:
-                    client = await open_client(self.settings.region, self.settings.endpoint_url)
+                    client = await open_client(
+                        self.settings.region,
+                        self.settings.endpoint_url,
+                        self.settings.dynamodb_local,
+                    )
                     self.clients_created += 1
                     self._store = Store(Table(client, self.settings.table_name))
         return self._store
@@ -68,39 +71,34 @@ class Resources:
             self._store = None
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, resources: Resources) -> None:
-        schema = build_schema(settings.max_depth, settings.introspection)
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.resources = resources
-        self.authenticator = Authenticator(settings)
-        self.cursors = CursorSigner(settings.cursor_secret)
+def graphql_endpoint(settings: Settings, resources: Resources) -> GraphQLHTTP:
+    authenticator = Authenticator(settings)
+    cursors = CursorSigner(settings.cursor_secret)
+    executor = Executor(
+        build_schema()._schema,
+        max_depth=settings.max_depth,
+        introspection=settings.introspection,
+        budget=settings.budget,
+    )
+    store: Store | None = None
 
-    async def get_context(self, request: Any, response: Any) -> Context:
-        subject, auth_error = None, None
+    async def authenticate(request: Request) -> Caller:
+        nonlocal store
+        store = await resources.store()
         try:
-            subject = await self.authenticator.subject(request.headers.get("authorization"))
+            return Caller(await authenticator.subject(request.headers.get("authorization")))
         except InvalidToken as error:
-            auth_error = str(error)
-        return Context(
-            store=await self.resources.store(),
-            cursors=self.cursors,
-            request_id=logs.request_id.get() or "-",
-            subject=subject,
-            auth_error=auth_error,
-        )
+            return Caller(auth_error=str(error))
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().execute_single(*args, **kwargs)
-        except HTTPException as error:
-            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
-            if isinstance(error.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, error.reason) from error
-            raise
+    def new_context(subject: str | None, prefetch_viewer: bool) -> Context:
+        assert store is not None
+        return Context(store, cursors, logs.request_id.get() or "-", subject, prefetch_viewer)
 
-    async def render_graphql_ide(self, request: Any) -> Response:
-        return graphiql.page()
+    return GraphQLHTTP(
+        executor, authenticate, new_context,
+        cost_in_response=settings.cost_in_response,
+        max_response_bytes=settings.budget.response_bytes,
+    )  # fmt: skip
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -138,13 +136,13 @@ class RequestContext:
                 return
             await self.app(scope, _replay(body), send_with_id)
         finally:
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
-            )
+            extra: dict[str, Any] = {
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+            if (cost := scope.get("state", {}).get("cost")) is not None:
+                extra["cost"] = cost
+            log.info("%s %s %s", scope["method"], scope["path"], status, extra=extra)
             logs.request_id.reset(token)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
@@ -212,10 +210,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await resources.close()  # uvicorn; Lambda runs with lifespan off and never closes
 
-    endpoint = GraphQLEndpoint(settings, resources)
+    endpoint = graphql_endpoint(settings, resources)
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which answers 405 itself (as a GraphQL error).
+            Route(
+                "/graphql",
+                endpoint.handle,
+                methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            ),
             Route("/health", health),
             Mount("/graphiql", StaticFiles(directory=graphiql.STATIC, check_dir=False)),
         ],

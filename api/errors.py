@@ -7,13 +7,10 @@ request id and reaches the client only as "Internal server error" (no trace, no 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import ExecutionResult
 
-from resolvers.context import Context, NoProfile, Unauthenticated
+from resolvers.context import NoProfile, Unauthenticated
 from store import (
     AlreadyExists,
     Forbidden,
@@ -31,6 +28,20 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+# Transport: the HTTP request itself is not a GraphQL request we can run (the status says why).
+BAD_REQUEST = "BAD_REQUEST"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+TRANSPORT_CODES = {
+    400: BAD_REQUEST,
+    405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
+    413: PAYLOAD_TOO_LARGE,
+    415: UNSUPPORTED_MEDIA_TYPE,
+}
 
 CODES: dict[type[Exception], str] = {
     InvalidInput: BAD_USER_INPUT,
@@ -81,26 +92,3 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 def unauthenticated(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
-
-
-class ErrorCodes(SchemaExtension):
-    """Rejects requests with a bad token, then gives every error its code."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context) and context.auth_error:
-            # Credentials were sent and are not valid: refuse the whole operation, reads
-            # included, rather than silently treat the caller as anonymous.
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[unauthenticated(context.auth_error)]
-            )
-        yield
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        context = self.execution_context.context
-        request_id = context.request_id if isinstance(context, Context) else "-"
-        result.errors = [classify(e, request_id) for e in result.errors]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .budget import Budget
 
 MIN_SECRET_BYTES = 32
 
@@ -33,6 +36,37 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _limit(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    """A positive number, or "none" for no limit."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    if raw.lower() == "none":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number or 'none', got {raw!r}")
+    return value
+
+
+def _budget(env: Mapping[str, str]) -> Budget:
+    default = Budget()
+    return Budget(
+        calls=_limit(env, "COST_MAX_CALLS", default.calls),
+        round_trips=_limit(env, "COST_MAX_ROUND_TRIPS", default.round_trips),
+        read_units=_limit(env, "COST_MAX_READ_UNITS", default.read_units),
+        write_units=_limit(env, "COST_MAX_WRITE_UNITS", default.write_units),
+        response_bytes=_limit(env, "MAX_RESPONSE_BYTES", default.response_bytes),
+    )
+
+
+def _is_loopback(url: str | None) -> bool:
+    return url is not None and urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str = "singlet-dev"
@@ -47,6 +81,13 @@ class Settings:
     max_depth: int = 12
     max_body_bytes: int = 512 * 1024
     log_level: str = "INFO"
+    budget: Budget = field(default_factory=Budget)
+    # extensions.cost in every response ("always", as `make run` sets), or only when the
+    # request carries `x-singlet-cost: 1`
+    cost_in_response: bool = False
+    # The endpoint is DynamoDB Local (default: a loopback endpoint): its transactional write
+    # figures are corrected to AWS's rules.
+    dynamodb_local: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,4 +116,17 @@ class Settings:
             max_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_depth),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
+            budget=_budget(env),
+            cost_in_response=_cost_in_response(env.get("COST_EXTENSIONS")),
+            dynamodb_local=_flag(
+                env.get("DYNAMODB_LOCAL"), _is_loopback(env.get("DYNAMODB_ENDPOINT_URL"))
+            ),
         )
+
+
+def _cost_in_response(value: str | None) -> bool:
+    if value in (None, "", "on-request"):
+        return False
+    if value == "always":
+        return True
+    raise SettingsError(f"COST_EXTENSIONS must be 'always' or 'on-request', got {value!r}")

@@ -20,14 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from api.app import RequestContext, create_app
 from api.auth import Authenticator, issue_token
+from api.budget import Budget
+from api.execution import Executor
+from api.http import Caller, GraphQLHTTP
 from api.settings import Settings
-from store.calls import CallLog
 from store.client import open_client
+from store.usage import Usage, meter_of
 
 from .baseline.schema import BaselineContext, build_schema
 from .baseline.tables import Tables
@@ -37,22 +40,16 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 SECRET = "benchmark-secret-of-at-least-32-bytes"
-DATA_OPERATIONS = {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
-                   "DeleteItem", "BatchWriteItem", "TransactWriteItems"}  # fmt: skip
 
 
 class Instruments:
     """Counting, capacity reporting and an injectable delay, on one client."""
 
     def __init__(self, client: DynamoDBClient) -> None:
-        self.calls = CallLog().attach(client)
+        self.calls = Usage()
+        meter_of(client).listeners.append(self.calls)
         self.delay = 0.0
-        client.meta.events.register("provide-client-params.dynamodb", self._capacity)
         client.meta.events.register("before-send.dynamodb", self._network)
-
-    def _capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name in DATA_OPERATIONS:
-            params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     async def _network(self, **_: Any) -> None:
         if self.delay:
@@ -90,15 +87,20 @@ class Measurement:
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-class BaselineEndpoint(GraphQL[BaselineContext, None]):
-    def __init__(self, client: DynamoDBClient, tables: Tables, settings: Settings) -> None:
-        super().__init__(build_schema(), graphql_ide=None)
-        self.client, self.tables = client, tables
-        self.authenticator = Authenticator(settings)
+def baseline_endpoint(client: DynamoDBClient, tables: Tables, settings: Settings) -> GraphQLHTTP:
+    """The baseline behind the same HTTP layer and pipeline as Singlet (its fields declare
+    no cost, so nothing is refused for cost)."""
+    authenticator = Authenticator(settings)
+    unlimited = Budget(None, None, None, None, None)
 
-    async def get_context(self, request: Any, response: Any) -> BaselineContext:
-        subject = await self.authenticator.subject(request.headers.get("authorization"))
-        return BaselineContext(self.client, self.tables, subject)
+    async def authenticate(request: Request) -> Caller:
+        return Caller(await authenticator.subject(request.headers.get("authorization")))
+
+    def new_context(subject: str | None, prefetch_viewer: bool) -> BaselineContext:
+        return BaselineContext(client, tables, subject)
+
+    executor = Executor(build_schema()._schema, budget=unlimited)
+    return GraphQLHTTP(executor, authenticate, new_context)
 
 
 def settings_for(table: str, endpoint: str) -> Settings:
@@ -121,8 +123,8 @@ async def singlet(endpoint: str, table: str) -> AsyncIterator[Design]:
 @asynccontextmanager
 async def baseline(endpoint: str, tables: Tables) -> AsyncIterator[Design]:
     client = await open_client("us-east-1", endpoint)
-    endpoint_app = BaselineEndpoint(client, tables, settings_for("unused", endpoint))
-    app = Starlette(routes=[Route("/graphql", endpoint_app, methods=["GET", "POST"])])
+    endpoint_app = baseline_endpoint(client, tables, settings_for("unused", endpoint))
+    app = Starlette(routes=[Route("/graphql", endpoint_app.handle, methods=["GET", "POST"])])
     app.add_middleware(RequestContext, max_body_bytes=512 * 1024)  # the same HTTP stack
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://baseline") as http:  # fmt: skip

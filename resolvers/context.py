@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
-from store import Store, SubjectLink, keys
+from store import InvalidInput, Store, SubjectLink, keys
 
 from .cursors import CursorSigner
 from .loaders import Loaders
@@ -31,24 +32,22 @@ class Context:
     cursors: CursorSigner
     request_id: str
     subject: str | None = None  # the token's subject: None for anonymous callers
-    auth_error: str | None = None  # set when a token was sent but is not valid
+    # The operation needs the caller's user id (viewer fields, every mutation but
+    # createUser): its identity link is loaded in the first wave, with the root fields'
+    # loads, so what depends on it (viewerVote) comes a round trip earlier.
+    prefetch_viewer: bool = False
     loaders: Loaders = field(init=False)
-    _prefetch: asyncio.Future[object] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store)
-        if self.subject is not None and len(self.subject) <= keys.MAX_SUBJECT_LENGTH:
-            # Signed-in requests nearly always need the viewer (viewer fields, every
-            # mutation): start loading the identity link now, so it rides in the first
-            # batch and what depends on it (viewerVote) is one level earlier.
-            self._prefetch = self.loaders.items.load(keys.subject_key(self.subject))
-            self._prefetch.add_done_callback(_retrieve)
+        if self.prefetch_viewer and self.subject is not None:
+            with contextlib.suppress(InvalidInput):  # an over-long subject: refused later
+                self.loaders.items.load(keys.subject_key(self.subject)).add_done_callback(_retrieve)
 
     async def settle(self) -> None:
         """Waits for work started on the request's behalf, so none outlives it (on Lambda,
         a pending task would sit in the frozen container until a later invocation)."""
-        if self._prefetch is not None:
-            await asyncio.gather(self._prefetch, return_exceptions=True)
+        await self.loaders.waves.close()
 
     async def viewer_id(self) -> str | None:
         """The caller's user id; None if anonymous or without a profile."""

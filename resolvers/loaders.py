@@ -4,7 +4,8 @@
 - `queries` de-duplicates list reads and runs the distinct Queries of one tick concurrently,
   priming the items they return into `items` so no item is fetched twice.
 
-aiodataloader binds the running event loop when constructed: build Loaders inside the request.
+All of a request's loaders dispatch together, in waves (waves.py). aiodataloader binds the
+running event loop when constructed: build Loaders inside the request.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiodataloader import DataLoader
-
 from store import Comment, Post, Store, User, keys
 from store.keys import Key
 from store.pagination import DEFAULT_PAGE_SIZE, Page
 from store.tasks import gather
+
+from .waves import WaveLoader, Waves
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,13 @@ class ListRead:
 class Loaders:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.waves = Waves()
         # No max_batch_size: Store.get_many splits into BatchGetItem calls of 100 itself.
-        self.items: DataLoader[Key, Any] = DataLoader(self._load_items)
-        self.queries: DataLoader[ListRead, Any] = DataLoader(self._load_queries)
-        self.usernames: DataLoader[str, User | None] = DataLoader(self._load_usernames)
+        self.items: WaveLoader[Key, Any] = self.waves.loader(self._load_items)
+        self.queries: WaveLoader[ListRead, Any] = self.waves.loader(self._load_queries)
+        self.usernames: WaveLoader[str, User | None] = self.waves.loader(self._load_usernames)
         # (post id, first): the post and its first comments in one Query.
-        self.posts_with_comments: DataLoader[tuple[str, int], Post | None] = DataLoader(
+        self.posts_with_comments: WaveLoader[tuple[str, int], Post | None] = self.waves.loader(
             self._load_posts_with_comments
         )
 

@@ -7,6 +7,7 @@ import strawberry
 import store
 from store import keys
 
+from . import cost as c
 from .ids import parse_typed_id
 from .types import Comment, Ctx, Post, User, VoteDirection
 
@@ -49,7 +50,10 @@ def _post_id(value: str) -> str:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Creates the caller's profile; its identity is the token.")
+    @strawberry.mutation(
+        description="Creates the caller's profile; its identity is the token.",
+        metadata=c.cost(c.mutation(c.create_user_steps, subject_only=True)),
+    )
     async def create_user(self, info: Ctx, input: CreateUserInput) -> User:
         subject = info.context.require_subject()
         user = await info.context.store.create_user(
@@ -57,7 +61,7 @@ class Mutation:
         )
         return User.of(user)
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=c.cost(c.mutation(c.create_post_steps)))
     async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
         author_id = await info.context.require_viewer_id()
         post = await info.context.store.create_post(
@@ -65,7 +69,10 @@ class Mutation:
         )
         return Post.of(post)
 
-    @strawberry.mutation(description="Fails with CONFLICT unless the post is at expectedVersion.")
+    @strawberry.mutation(
+        description="Fails with CONFLICT unless the post is at expectedVersion.",
+        metadata=c.cost(c.mutation(c.update_post_steps)),
+    )
     async def update_post(self, info: Ctx, input: UpdatePostInput) -> Post:
         actor_id = await info.context.require_viewer_id()
         post = await info.context.store.update_post(
@@ -78,7 +85,10 @@ class Mutation:
         )
         return Post.of(post)
 
-    @strawberry.mutation(description="Deletes the post with its comments, tags and votes.")
+    @strawberry.mutation(
+        description="Deletes the post with its comments, tags and votes.",
+        metadata=c.cost(c.mutation(c.delete_post_steps)),
+    )
     async def delete_post(
         self, info: Ctx, id: strawberry.ID, expected_version: int
     ) -> strawberry.ID:
@@ -86,7 +96,10 @@ class Mutation:
         await info.context.store.delete_post(actor_id, _post_id(id), expected_version)
         return id
 
-    @strawberry.mutation(description="Sets the caller's vote; NONE withdraws it.")
+    @strawberry.mutation(
+        description="Sets the caller's vote; NONE withdraws it.",
+        metadata=c.cost(c.mutation(c.vote_steps)),
+    )
     async def vote(self, info: Ctx, post_id: strawberry.ID, direction: VoteDirection) -> Post:
         user_id = await info.context.require_viewer_id()
         value: store.Direction | None = None if direction is VoteDirection.NONE else direction.value
@@ -97,17 +110,17 @@ class Mutation:
         info.context.loaders.items.clear(vote_key).prime(vote_key, vote)
         return Post.of(post)
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=c.cost(c.mutation(c.tag_steps)))
     async def add_tag(self, info: Ctx, post_id: strawberry.ID, tag: str) -> Post:
         actor_id = await info.context.require_viewer_id()
         return Post.of(await info.context.store.add_tag(actor_id, _post_id(post_id), tag))
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=c.cost(c.mutation(c.tag_steps)))
     async def remove_tag(self, info: Ctx, post_id: strawberry.ID, tag: str) -> Post:
         actor_id = await info.context.require_viewer_id()
         return Post.of(await info.context.store.remove_tag(actor_id, _post_id(post_id), tag))
 
-    @strawberry.mutation
+    @strawberry.mutation(metadata=c.cost(c.mutation(c.add_comment_steps)))
     async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
         author_id = await info.context.require_viewer_id()
         comment = await info.context.store.add_comment(
@@ -115,7 +128,10 @@ class Mutation:
         )
         return Comment.of(comment)
 
-    @strawberry.mutation(description="Allowed to the comment's author and the post's author.")
+    @strawberry.mutation(
+        description="Allowed to the comment's author and the post's author.",
+        metadata=c.cost(c.mutation(c.delete_comment_steps)),
+    )
     async def delete_comment(self, info: Ctx, id: strawberry.ID) -> strawberry.ID:
         actor_id = await info.context.require_viewer_id()
         post_id, comment_id = parse_typed_id(id, "Comment", parts=2)

@@ -8,6 +8,7 @@ from strawberry.types.nodes import SelectedField
 from store import InvalidInput, keys
 from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+from . import cost as c
 from .ids import parse_global_id, parse_typed_id
 from .loaders import ListRead
 from .types import (
@@ -53,11 +54,14 @@ def _first_comments_page(info: Ctx) -> int | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id.")
+    @strawberry.field(description="Any object by its global id.", metadata=c.cost(c.node))
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         return await load_node(info, id)
 
-    @strawberry.field(description="A user by global id or by username (case-insensitive).")
+    @strawberry.field(
+        description="A user by global id or by username (case-insensitive).",
+        metadata=c.cost(c.user_lookup),
+    )
     async def user(
         self, info: Ctx, id: strawberry.ID | None = None, username: str | None = None
     ) -> User | None:
@@ -70,12 +74,15 @@ class Query:
         found = await info.context.loaders.usernames.load(username.lower())
         return User.of(found) if found else None
 
-    @strawberry.field(description="The signed-in caller's profile; null if anonymous or none.")
+    @strawberry.field(
+        description="The signed-in caller's profile; null if anonymous or none.",
+        metadata=c.cost(c.viewers("User")),
+    )
     async def viewer(self, info: Ctx) -> User | None:
         user_id = await info.context.viewer_id()
         return await load_user(info, user_id) if user_id else None
 
-    @strawberry.field
+    @strawberry.field(metadata=c.cost(c.post))
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         (post_id,) = parse_typed_id(id, "Post")
         first = _first_comments_page(info)
@@ -85,13 +92,19 @@ class Query:
         post = await info.context.loaders.posts_with_comments.load((post_id, first))
         return Post.of(post) if post else None
 
-    @strawberry.field(description="All posts, newest first.")
+    @strawberry.field(
+        description="All posts, newest first.",
+        metadata=c.cost(c.page("Post", "GSI2", queries=keys.FEED_SHARDS)),
+    )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
         return await list_field(info, "posts", ListRead("all_posts", None, first, after), Post.of)
 
-    @strawberry.field(description="Posts with a tag, newest first.")
+    @strawberry.field(
+        description="Posts with a tag, newest first.",
+        metadata=c.cost(c.ids_then_items("Post", "TagLink", "GSI1")),
+    )
     async def posts_by_tag(
         self, info: Ctx, tag: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:

@@ -17,7 +17,17 @@ from strawberry.types import Info
 import store
 from store import keys
 from store.pagination import DEFAULT_PAGE_SIZE, Page
+from store.writes import (
+    MAX_BIO,
+    MAX_BODY,
+    MAX_CONTENT,
+    MAX_DISPLAY_NAME,
+    MAX_TAGS,
+    MAX_TITLE,
+    MAX_URL,
+)
 
+from . import cost as c
 from .context import Context
 from .ids import global_id
 from .loaders import ListRead
@@ -45,7 +55,7 @@ class Edge(Generic[N]):
 
 @strawberry.type
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
+    edges: list[Edge[N]] = strawberry.field(metadata=c.cost(c.edges))
     page_info: PageInfo
 
 
@@ -109,9 +119,9 @@ async def read_list(info: Ctx, list_id: str, read: ListRead) -> Page[Any]:
 
 @strawberry.type
 class User(Node):
-    username: str
-    display_name: str
-    bio: str
+    username: str = strawberry.field(metadata=c.cost(characters=keys.MAX_USERNAME))
+    display_name: str = strawberry.field(metadata=c.cost(characters=MAX_DISPLAY_NAME))
+    bio: str = strawberry.field(metadata=c.cost(characters=MAX_BIO))
     created_at: datetime
     user_id: strawberry.Private[str]
 
@@ -126,21 +136,29 @@ class User(Node):
             user_id=user.id,
         )
 
-    @strawberry.field(description="The user's posts, newest first.")
+    @strawberry.field(
+        description="The user's posts, newest first.", metadata=c.cost(c.page("Post", "GSI1"))
+    )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
         read = ListRead("posts_by_user", self.user_id, first, after)
         return await list_field(info, f"User.posts:{self.user_id}", read, Post.of)
 
-    @strawberry.field(description="The user's posts by score (ups - downs), highest first.")
+    @strawberry.field(
+        description="The user's posts by score (ups - downs), highest first.",
+        metadata=c.cost(c.page("Post", "GSI3")),
+    )
     async def top_posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
         read = ListRead("top_posts_by_user", self.user_id, first, after)
         return await list_field(info, f"User.topPosts:{self.user_id}", read, Post.of)
 
-    @strawberry.field(description="The user's comments, newest first.")
+    @strawberry.field(
+        description="The user's comments, newest first.",
+        metadata=c.cost(c.page("Comment", "GSI1")),
+    )
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
@@ -150,10 +168,10 @@ class User(Node):
 
 @strawberry.type
 class Post(Node):
-    title: str
-    content: str
-    url: str | None
-    tags: list[str]
+    title: str = strawberry.field(metadata=c.cost(characters=MAX_TITLE))
+    content: str = strawberry.field(metadata=c.cost(characters=MAX_CONTENT))
+    url: str | None = strawberry.field(metadata=c.cost(characters=MAX_URL))
+    tags: list[str] = strawberry.field(metadata=c.cost(characters=keys.MAX_TAG, items=MAX_TAGS))
     ups: int
     downs: int
     version: int
@@ -183,18 +201,23 @@ class Post(Node):
             author_id=post.author_id,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=c.cost(c.item("User")))
     async def author(self, info: Ctx) -> User | None:
         return await load_user(info, self.author_id)
 
-    @strawberry.field(description="The post's comments, oldest first.")
+    @strawberry.field(
+        description="The post's comments, oldest first.", metadata=c.cost(c.comments_page)
+    )
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
         read = ListRead("comments_by_post", self.post_id, first, after)
         return await list_field(info, f"Post.comments:{self.post_id}", read, Comment.of)
 
-    @strawberry.field(description="The caller's vote on this post; null for anonymous callers.")
+    @strawberry.field(
+        description="The caller's vote on this post; null for anonymous callers.",
+        metadata=c.cost(c.viewers("Vote")),
+    )
     async def viewer_vote(self, info: Ctx) -> VoteDirection | None:
         viewer_id = await info.context.viewer_id()
         if viewer_id is None:
@@ -205,7 +228,7 @@ class Post(Node):
 
 @strawberry.type
 class Comment(Node):
-    body: str
+    body: str = strawberry.field(metadata=c.cost(characters=MAX_BODY))
     created_at: datetime
     post_id: strawberry.Private[str]
     author_id: strawberry.Private[str]
@@ -220,10 +243,10 @@ class Comment(Node):
             author_id=comment.author_id,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=c.cost(c.item("Post")))
     async def post(self, info: Ctx) -> Post | None:
         return await load_post(info, self.post_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=c.cost(c.item("User")))
     async def author(self, info: Ctx) -> User | None:
         return await load_user(info, self.author_id)

@@ -1,0 +1,207 @@
+"""One GraphQL operation, from its text to its result.
+
+Parse, validate (both cached across requests: the limit rules are built once), pick the
+operation, coerce its variables, predict its cost and refuse it over budget before any
+DynamoDB call, then execute with the request's loaders, metering what it really costs, and
+give every error its code (errors.py). Transport concerns (HTTP, media types, status codes)
+are the caller's: see http.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+from graphql.validation import ASTValidationRule
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from resolvers.cost import Prediction, predict
+from store.usage import Usage, metering
+
+from . import errors
+from .budget import Budget
+
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+CACHE_SIZE = 256  # distinct documents kept parsed and validated
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the client sent: the GraphQL request's parameters."""
+
+    query: str
+    variables: Mapping[str, Any] | None = None
+    operation_name: str | None = None
+
+
+@dataclass
+class Outcome:
+    """The GraphQL response, and what the transport needs to know about it."""
+
+    data: dict[str, Any] | None = None
+    errors: list[GraphQLError] = field(default_factory=list)
+    executed: bool = False  # False: a request error; nothing ran (no `data` in the response)
+    operation_type: OperationType | None = None
+    prediction: Prediction | None = None
+    usage: Usage | None = None
+
+    def cost(self) -> dict[str, Any] | None:
+        if self.prediction is None:
+            return None
+        report: dict[str, Any] = {"predicted": self.prediction.summary()}
+        if self.usage is not None:
+            report["actual"] = self.usage.summary()
+        return report
+
+
+class NotAllowed(Exception):
+    """The operation's type may not be sent this way (a mutation over GET)."""
+
+    def __init__(self, operation_type: OperationType) -> None:
+        super().__init__(f"{operation_type.value} operations cannot be sent with GET: use POST")
+
+
+class RequestContext(Protocol):
+    """What resolvers get as `info.context` (resolvers.context.Context, or the benchmark's
+    baseline): anything it started is finished by `settle` before the response goes out."""
+
+    async def settle(self) -> None: ...
+
+
+ContextFactory = Callable[[bool], RequestContext]  # prefetch the viewer's identity link?
+
+
+class Executor:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        max_depth: int = 12,
+        introspection: bool = True,
+        budget: Budget | None = None,
+    ) -> None:
+        self.schema = schema
+        self.budget = budget or Budget()
+        rules: list[type[ASTValidationRule]] = [
+            *specified_rules,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+            max_depth_rule(max_depth, None),
+            max_aliases_rule(MAX_ALIASES),
+        ]
+        if not introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.rules = tuple(rules)
+        # Caches per executor (per container): parsing and validating the same document
+        # again gives the same answer, and GraphQL clients send the same few documents.
+        self.parse = functools.lru_cache(CACHE_SIZE)(self._parse)
+        self.validate = functools.lru_cache(CACHE_SIZE)(self._validate)
+
+    def _parse(self, query: str) -> DocumentNode | GraphQLError:
+        try:
+            return parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            return error
+
+    def _validate(self, query: str) -> tuple[GraphQLError, ...]:
+        document = self.parse(query)
+        assert isinstance(document, DocumentNode)
+        return tuple(validate(self.schema, document, self.rules))
+
+    def prepare(
+        self, operation: Operation, allowed: Collection[OperationType]
+    ) -> tuple[DocumentNode, OperationDefinitionNode, VariableValues] | Outcome:
+        """The parsed operation and its coerced variables, or the request errors."""
+        document = self.parse(operation.query)
+        if isinstance(document, GraphQLError):
+            return Outcome(errors=[document])
+        invalid = self.validate(operation.query)
+        if invalid:
+            return Outcome(errors=list(invalid))
+        chosen = get_operation_ast(document, operation.operation_name)
+        if chosen is None:
+            return Outcome(errors=[GraphQLError(_no_operation(document, operation))])
+        if chosen.operation not in allowed:
+            raise NotAllowed(chosen.operation)
+        variables = get_variable_values(
+            self.schema, chosen.variable_definitions or (), dict(operation.variables or {}), 50
+        )
+        if isinstance(variables, list):
+            return Outcome(errors=variables, operation_type=chosen.operation)
+        return document, chosen, variables
+
+    async def run(
+        self,
+        operation: Operation,
+        new_context: ContextFactory,
+        *,
+        signed_in: bool,
+        allowed: Collection[OperationType] = (OperationType.QUERY, OperationType.MUTATION),
+        request_id: str = "-",
+    ) -> Outcome:
+        prepared = self.prepare(operation, allowed)
+        if isinstance(prepared, Outcome):
+            prepared.errors = [errors.classify(e, request_id) for e in prepared.errors]
+            return prepared
+        document, chosen, variables = prepared
+        prediction = predict(self.schema, document, chosen, variables, signed_in)
+        refusal = self.budget.refusal(prediction)
+        if refusal is not None:
+            return Outcome(errors=[refusal], operation_type=chosen.operation,
+                           prediction=prediction)  # fmt: skip
+        context = new_context(prediction.needs_viewer)
+        usage = Usage()
+        try:
+            with metering(usage):
+                result = execute(
+                    self.schema,
+                    document,
+                    context_value=context,
+                    variable_values=dict(operation.variables or {}),
+                    operation_name=operation.operation_name,
+                    executor_class=StrawberryGraphQLCoreExecutionContext,
+                    operation_extensions=None,
+                )
+                if not isinstance(result, ExecutionResult):
+                    result = await result
+        finally:
+            await context.settle()
+        assert isinstance(result, ExecutionResult)
+        return Outcome(
+            data=result.data,
+            errors=[errors.classify(e, request_id) for e in result.errors or ()],
+            executed=True,
+            operation_type=chosen.operation,
+            prediction=prediction,
+            usage=usage,
+        )
+
+
+def _no_operation(document: DocumentNode, operation: Operation) -> str:
+    if operation.operation_name is not None:
+        return f"Unknown operation named '{operation.operation_name}'."
+    if any(isinstance(d, OperationDefinitionNode) for d in document.definitions):
+        return "The document has several operations: give operationName to choose one."
+    return "The document has no operation to run."
