@@ -23,11 +23,11 @@ NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	  || { echo "singlet: Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
 	touch $@
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
@@ -72,13 +72,13 @@ graphiql-assets: install api/static/vendor/.installed
 api/static/vendor/.installed: api/graphiql.py
 	@command -v npm >/dev/null \
 	  || { echo "singlet: fetching GraphiQL's assets needs npm: install Node.js and npm"; exit 1; }
-	$(BIN)/python -m api.graphiql
+	$(BIN)/python -m singlet_tools.graphiql
 	touch $@
 
 # Generated, checked in, and checked for drift by tests: the SDL and the table's shape.
 schema: install
 	$(BIN)/strawberry export-schema api.schema:schema --output schema.graphql
-	$(BIN)/python -m store.schema
+	$(BIN)/python -m singlet_tools.tables
 
 run: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/singlet dev

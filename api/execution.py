@@ -171,8 +171,9 @@ class Executor:
         if refusal is not None:
             return Outcome(errors=[refusal], operation_type=chosen.operation,
                            prediction=prediction)  # fmt: skip
-        context = new_context(prediction.needs_viewer)
         usage = Usage()
+        with metering(usage):  # before the context: it may start loading the viewer's link
+            context = new_context(prediction.needs_viewer)
         try:
             with metering(usage):
                 result = execute(

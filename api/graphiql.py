@@ -1,6 +1,7 @@
 """GraphiQL served by the app itself: pinned npm packages, no CDN, no inline script.
 
-The packages are fetched at build time (`make graphiql-assets` runs `python -m api.graphiql`)
+The packages are fetched at build time (`make graphiql-assets` runs
+`python -m singlet_tools.graphiql`)
 into api/static/vendor/, checksum-verified, never committed. The page carries the same
 Subresource Integrity hashes Strawberry pins for the CDN copies, so the browser itself checks
 that the local files are the pinned ones.
@@ -8,7 +9,6 @@ that the local files are the pinned ones.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -106,35 +106,3 @@ def page() -> HTMLResponse:
   </body>
 </html>"""
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP})
-
-
-def fetch(npm: str = "npm") -> None:
-    """Downloads the pinned packages with `npm pack` and installs the files the page uses."""
-    # Build-time only: imported here, not on the API's (Lambda's) import path.
-    import hashlib
-    import io
-    import subprocess
-    import tarfile
-    import tempfile
-
-    packages = {(a.package, a.version, a.tarball_sha256) for a in ASSETS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for package, version, sha256 in sorted(packages):
-            out = subprocess.run(
-                [npm, "pack", "--silent", f"{package}@{version}"],
-                cwd=tmp, check=True, capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]  # fmt: skip
-            data = (Path(tmp) / out).read_bytes()
-            if hashlib.sha256(data).hexdigest() != sha256:
-                sys.exit(f"checksum mismatch for {package}@{version}: refusing to install")
-            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                for asset in (a for a in ASSETS if a.package == package):
-                    member = tar.extractfile(f"package/{asset.path}")
-                    assert member is not None
-                    asset.file.parent.mkdir(parents=True, exist_ok=True)
-                    asset.file.write_bytes(member.read())
-    print(f"GraphiQL assets installed in {VENDOR}")
-
-
-if __name__ == "__main__":
-    fetch()

@@ -24,9 +24,10 @@ import time
 import zipfile
 from pathlib import Path
 
+from singlet_tools.local import start
+from singlet_tools.tables import create_table
+
 from store.client import open_client
-from store.local import start
-from store.schema import create_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,9 +16,10 @@ import platform
 import time
 from pathlib import Path
 
+from singlet_tools.local import start
+from singlet_tools.tables import create_table
+
 from store.client import open_client
-from store.local import start
-from store.schema import create_table
 
 from . import report
 from .baseline import tables as baseline_tables

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ulid import ULID
 
 from store import Comment, Direction, Post, User, Vote
-from store.writes import created_at
+from store.limits import created_at
 
 SCALES = {
     # users, posts, comments
@@ -43,6 +43,7 @@ class Dataset:
     posts: list[Post] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
+    contents: dict[str, str] = field(default_factory=dict)  # post id -> its body
 
     def tag_counts(self) -> Counter[str]:
         return Counter(tag for post in self.posts for tag in post.tags)
@@ -73,7 +74,8 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
     data = Dataset()
     for i in range(n_users):
         user_id = _ulid(rng, START_MS + rng.randrange(30 * DAY_MS))
-        user = User(user_id, f"user_{i}", f"User {i}", _text(rng, 8), created_at(user_id))
+        user = User(id=user_id, username=f"user_{i}", display_name=f"User {i}",
+                    bio=_text(rng, 8), created_at=created_at(user_id))  # fmt: skip
         data.users.append(user)
         data.subjects[user_id] = f"bench|{user.username}"
     writers = Zipf([u.id for u in data.users], rng)  # a few prolific authors
@@ -85,9 +87,11 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
         post_id = _ulid(rng, ms)
         chosen = tuple(sorted({tags.pick() for _ in range(rng.randint(1, 3))}))
         stamp = created_at(post_id)
-        data.posts.append(Post(post_id, writers.pick(), _text(rng, 6), _text(rng, 80),
-                               f"https://example.org/{post_id.lower()}", chosen,
-                               0, 0, 1, 0, stamp, stamp))  # fmt: skip
+        data.posts.append(Post(id=post_id, author_id=writers.pick(), title=_text(rng, 6),
+                               url=f"https://example.org/{post_id.lower()}", tags=chosen,
+                               ups=0, downs=0, version=1, comment_count=0, created_at=stamp,
+                               updated_at=stamp, score=0))  # fmt: skip
+        data.contents[post_id] = _text(rng, 80)
         counts[post_id] = Counter()
     # Popular posts draw most comments and votes; newer posts are not always the popular ones.
     popular = Zipf(rng.sample([p.id for p in data.posts], len(data.posts)), rng, s=0.9)
@@ -96,8 +100,9 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
     for _ in range(n_comments):
         post_id = popular.pick()
         comment_id = _ulid(rng, post_time[post_id] + rng.randrange(1, 20 * DAY_MS))
-        data.comments.append(Comment(comment_id, post_id, commenters.pick(), _text(rng, 15),
-                                     created_at(comment_id)))  # fmt: skip
+        data.comments.append(Comment(id=comment_id, post_id=post_id,
+                                     author_id=commenters.pick(), body=_text(rng, 15),
+                                     created_at=created_at(comment_id)))  # fmt: skip
         counts[post_id]["comments"] += 1
     seen: set[tuple[str, str]] = set()
     for _ in range(n_posts * 5):
@@ -106,11 +111,12 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
             continue
         seen.add((post_id, user_id))
         direction: Direction = "UP" if rng.random() < 0.8 else "DOWN"
-        data.votes.append(Vote(post_id, user_id, direction))
+        data.votes.append(Vote(post_id=post_id, user_id=user_id, direction=direction))
         counts[post_id][direction] += 1
     data.posts = [
-        Post(**{**p.__dict__, "ups": counts[p.id]["UP"], "downs": counts[p.id]["DOWN"],
-                "comment_count": counts[p.id]["comments"]})
+        p.replace(ups=counts[p.id]["UP"], downs=counts[p.id]["DOWN"],
+                  score=counts[p.id]["UP"] - counts[p.id]["DOWN"],
+                  comment_count=counts[p.id]["comments"])
         for p in data.posts
     ]  # fmt: skip
     return data

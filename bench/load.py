@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from store import Table
+from store import AuthorLink, PostBody, SubjectLink, Table, TagLink, UsernameClaim
 from store.attrs import Item
-from store.items import comment_item, post_item, tag_item, user_items, vote_item
 
 from .baseline.tables import Tables
 from .data import Dataset
@@ -18,12 +17,14 @@ if TYPE_CHECKING:
 def singlet_items(data: Dataset) -> list[Item]:
     items: list[Item] = []
     for user in data.users:
-        items.extend(user_items(user, data.subjects[user.id]))
+        items += [user.item(), UsernameClaim(username=user.username, user_id=user.id).item(),
+                  SubjectLink(subject=data.subjects[user.id], user_id=user.id).item()]  # fmt: skip
     for post in data.posts:
-        items.append(post_item(post))
-        items.extend(tag_item(post.id, tag) for tag in post.tags)
-    items.extend(comment_item(c) for c in data.comments)
-    items.extend(vote_item(v) for v in data.votes)
+        items += [post.item(), PostBody(post_id=post.id, content=data.contents[post.id]).item(),
+                  AuthorLink(post_id=post.id, author_id=post.author_id).item()]  # fmt: skip
+        items.extend(TagLink(post_id=post.id, tag=tag).item() for tag in post.tags)
+    items.extend(c.item() for c in data.comments)
+    items.extend(v.item() for v in data.votes)
     return items
 
 
@@ -41,7 +42,7 @@ async def load_baseline(client: DynamoDBClient, tables: Tables, data: Dataset) -
         for u in data.users
     ]  # fmt: skip
     posts = [
-        {"id": p.id, "authorId": p.author_id, "title": p.title, "content": p.content,
+        {"id": p.id, "authorId": p.author_id, "title": p.title, "content": data.contents[p.id],
          "url": p.url, "tags": list(p.tags), "ups": p.ups, "downs": p.downs,
          "version": p.version, "commentCount": p.comment_count, "createdAt": p.created_at,
          "updatedAt": p.updated_at}

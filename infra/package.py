@@ -4,9 +4,10 @@
     python infra/package.py --arch x86_64 --python 3.11 --output build/lambda-host.zip
 
 Wheels are chosen for the target (manylinux, the given CPython), never built here, so the
-artifact matches Lambda whatever machine builds it. Left out: tests, dev dependencies, uvicorn,
-bytecode caches, the CLI's own libraries (PyYAML, rich), and botocore's models of every
-service but DynamoDB.
+artifact matches Lambda whatever machine builds it. It holds the runtime distribution (api,
+resolvers, store) and its dependencies: developer tooling is another distribution (tools/),
+so the CLI, uvicorn, PyYAML and rich are never in it. Left out besides: bytecode caches and
+botocore's models of every service but DynamoDB.
 """
 
 from __future__ import annotations
@@ -69,14 +70,6 @@ def _prune(target: Path) -> None:
         if entry.name not in BOTOCORE_KEEP:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use on Lambda
-    # The CLI's: PyYAML reads infra/template.yaml for `singlet table create`, rich draws
-    # `singlet migrate`'s progress (and pygments, markdown-it and mdurl come with it). The
-    # handler imports none of them.
-    cli_only = ["yaml", "_yaml", "[Pp]y[Yy][Aa][Mm][Ll]-*", "rich", "rich-*", "pygments",
-                "[Pp]ygments-*", "markdown_it", "markdown_it_py-*", "mdurl", "mdurl-*"]  # fmt: skip
-    for pattern in cli_only:
-        for path in target.glob(pattern):
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def check_native_libraries(target: Path, arch: str, python: str) -> None:

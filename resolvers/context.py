@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
-from store import InvalidInput, Store, SubjectLink, keys
+from store import InvalidInput, Store, SubjectLink
 
 from .cursors import CursorSigner
 from .loaders import Loaders
 
 
-def _retrieve(future: asyncio.Future[object]) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     """Marks a prefetch's failure as seen; whoever awaits the same load gets it again."""
     if not future.cancelled():
         future.exception()
@@ -42,7 +43,9 @@ class Context:
         self.loaders = Loaders(self.store)
         if self.prefetch_viewer and self.subject is not None:
             with contextlib.suppress(InvalidInput):  # an over-long subject: refused later
-                self.loaders.items.load(keys.subject_key(self.subject)).add_done_callback(_retrieve)
+                self.loaders.items.load(SubjectLink.key_of(subject=self.subject)).add_done_callback(
+                    _retrieve
+                )
 
     async def settle(self) -> None:
         """Waits for work started on the request's behalf, so none outlives it (on Lambda,
@@ -53,8 +56,8 @@ class Context:
         """The caller's user id; None if anonymous or without a profile."""
         if self.subject is None:
             return None
-        link = await self.loaders.items.load(keys.subject_key(self.subject))
-        return link.user_id if isinstance(link, SubjectLink) else None
+        link = await self.loaders.get(SubjectLink.key_of(subject=self.subject))
+        return link.user_id if link is not None else None
 
     def require_subject(self) -> str:
         if self.subject is None:

@@ -44,17 +44,31 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
-from store import InvalidInput
+from store import (
+    AuthorLink,
+    Comment,
+    InvalidInput,
+    Post,
+    PostBody,
+    SubjectLink,
+    TagLink,
+    User,
+    UsernameClaim,
+    Vote,
+)
 from store.attrs import RawItem
-from store.bounds import largest, largest_item, shape
+from store.bounds import largest, largest_item
 from store.cost import (
     EVENTUAL,
     STRONG,
+    Index,
     batch_read_units,
     condition_check_units,
     query_read_units,
     write_units,
 )
+from store.keys import GSI1, SHAPE
+from store.model import Model
 from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
 from store.table import BATCH_GET_LIMIT, BATCH_WRITE_CONCURRENCY, BATCH_WRITE_LIMIT
 
@@ -208,7 +222,7 @@ class Prediction:
 
     # What rules add
 
-    def load_items(self, at: int, entity: str, count: int, path: str) -> None:
+    def load_items(self, at: int, entity: type[Model], count: int, path: str) -> None:
         """`count` keys for the items loader in wave `at` (AP1: BatchGetItem)."""
         if count <= 0:
             return
@@ -225,7 +239,7 @@ class Prediction:
         self,
         at: int,
         count: int,
-        entries: Sequence[tuple[str, str | None, int]],
+        entries: Sequence[tuple[type[Model], Index | None, int]],
         path: str,
         rate: float = EVENTUAL,
     ) -> None:
@@ -272,7 +286,7 @@ class Prediction:
         """The caller's identity link: prefetched in the first wave. Returns that wave."""
         if not self.needs_viewer:
             self.needs_viewer = True
-            self.load_items(1, "SubjectLink", 1, "viewer")
+            self.load_items(1, SubjectLink, 1, "viewer")
         return 1
 
     def bytes(self, path: str, count: int) -> None:
@@ -295,7 +309,7 @@ def _pages(sizes: list[int], rate: float) -> tuple[int, float]:
 # Rules: reads
 
 
-def item(entity: str) -> Rule:
+def item(entity: type[Model]) -> Rule:
     """AP1: one item per parent, through the items loader."""
 
     def rule(call: Call) -> At:
@@ -306,7 +320,7 @@ def item(entity: str) -> Rule:
     return rule
 
 
-def page(entity: str, index: str | None, queries: int = 1) -> Rule:
+def page(entity: type[Model], index: Index | None, queries: int = 1) -> Rule:
     """A connection read with `queries` Queries per page (AP3-AP6, AP9), Limit first + 1."""
 
     def rule(call: Call) -> At:
@@ -326,10 +340,10 @@ def comments_page(call: Call) -> At:
         return At(0, call.parents.ready)
     if call.args.get("after") is None and call.parents.primed.get("comments") == call.first:
         return At(call.parents.count, call.parents.ready, page=call.first)
-    return page("Comment", None)(call)
+    return page(Comment, None)(call)
 
 
-def ids_then_items(entity: str, link: str, index: str) -> Rule:
+def ids_then_items(entity: type[Model], link: type[Model], index: Index) -> Rule:
     """AP7: a Query of link items, then the items they name in the next wave."""
 
     def rule(call: Call) -> At:
@@ -347,10 +361,13 @@ def ids_then_items(entity: str, link: str, index: str) -> Rule:
 def user_lookup(call: Call) -> At:
     """user(id | username): AP1 by id, AP2 (a Query on GSI1, Limit 1) by username."""
     if call.args.get("username") is None:
-        return item("User")(call)
+        return item(User)(call)
     at = call.parents.ready + 1
-    call.prediction.query(at, call.parents.count, [("User", "GSI1", 1)], call.path)
+    call.prediction.query(at, call.parents.count, [(User, GSI1, 1)], call.path)
     return At(call.parents.count, at)
+
+
+_NODE_TYPES: dict[str, type[Model]] = {"User": User, "Post": Post, "Comment": Comment}
 
 
 def node(call: Call) -> At:
@@ -359,15 +376,17 @@ def node(call: Call) -> At:
         type_name, _ = parse_global_id(str(call.args["id"]))
     except InvalidInput:
         return At(0, call.parents.ready)  # refused by the resolver: no call
-    if type_name not in ("User", "Post", "Comment"):
+    if type_name not in _NODE_TYPES:
         return At(0, call.parents.ready)
-    found = item(type_name)(call)
+    found = item(_NODE_TYPES[type_name])(call)
     return At(found.count, found.ready, runtime=type_name)
 
 
 def post(call: Call) -> At:
     """post(id): when the selection shows the first page of comments, one Query reads the
-    post and that page together (Limit first + 2); otherwise AP1."""
+    head, the body and that page together (Limit first + 3); when it shows the content, the
+    head and the body share a batch; otherwise AP1."""
+    selected = {d[0].node.name.value: d for d in call.subfields("Post").values()}
     comments = [
         call.arguments("Post", details)
         for details in call.subfields("Post").values()
@@ -377,15 +396,26 @@ def post(call: Call) -> At:
         -1 if args.get("after") is not None else int(args.get("first", DEFAULT_PAGE_SIZE))
         for args in comments
     }
+    at = call.parents.ready + 1
     if len(firsts) == 1 and 1 <= (first := next(iter(firsts))) <= MAX_PAGE_SIZE:
-        at = call.parents.ready + 1
-        entries = [("Post", None, 1), ("Comment", None, first + 1)]
+        entries = [(Post, None, 1), (PostBody, None, 1), (Comment, None, first + 1)]
         call.prediction.query(at, call.parents.count, entries, call.path)
-        return At(call.parents.count, at, primed={"comments": first})
-    return item("Post")(call)
+        return At(call.parents.count, at, primed={"comments": first, "content": 1})
+    if "content" in selected:
+        call.prediction.load_items(at, Post, call.parents.count, call.path)
+        call.prediction.load_items(at, PostBody, call.parents.count, call.path)
+        return At(call.parents.count, at, primed={"content": 1})
+    return item(Post)(call)
 
 
-def viewers(entity: str) -> Rule:
+def content(call: Call) -> At:
+    """A post's content: in its body (the next wave), unless the post's read brought it."""
+    if "content" in call.parents.primed:
+        return At(call.parents.count, call.parents.ready)
+    return item(PostBody)(call)
+
+
+def viewers(entity: type[Model]) -> Rule:
     """An item keyed by the caller's user id: the identity link comes first (in the first
     wave), then `entity` for each parent (the viewer's User; AP8, their Vote on each post).
     Anonymous callers get null without a call."""
@@ -408,22 +438,24 @@ def edges(call: Call) -> At:
 # makes its calls in order; the sizes are the largest the input limits allow.
 
 
-def _changed(entity: str, **attributes: RawItem) -> tuple[RawItem, RawItem]:
+def _changed(entity: type[Model], **attributes: RawItem) -> tuple[RawItem, RawItem]:
     before = largest_item(entity)
     return before, {**before, **attributes}
 
 
-def _units(entity: str, change: Mapping[str, Any] | None, transactional: bool) -> float:
+def _units(entity: type[Model], change: Mapping[str, Any] | None, transactional: bool) -> float:
     """Write units of putting (change None) or changing the largest `entity` item."""
     if change is None:
-        return write_units(shape(), None, largest_item(entity), transactional).total
+        return write_units(SHAPE, None, largest_item(entity), transactional).total
     before, after = _changed(entity, **change)
-    return write_units(shape(), before, after, transactional).total
+    return write_units(SHAPE, before, after, transactional).total
 
 
-_VOTE = {"ups": {"N": "8" * 38}, "score": {"N": "8" * 38}}  # another count, another score
-_COUNT = {"commentCount": {"N": "8" * 38}}
-_TAGS = {"tags": {"SS": ["z"]}, "version": {"N": "2"}}
+_OTHER = {"N": "8" * 38}  # another count of the same size
+_VOTE = {Post.ups.name: _OTHER, Post.score.name: _OTHER}  # (score: GSI3's sort key)
+_COUNT = {Post.comment_count.name: _OTHER}
+_VERSION = {Post.version.name: _OTHER}
+_TAGS = {Post.tags.name: {"SS": ["z"]}, **_VERSION}
 
 
 def mutation(steps: Callable[[Call], list[tuple[str, float, float, int]]], *,
@@ -453,64 +485,69 @@ def _input(call: Call) -> dict[str, Any]:
 
 
 def create_user_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    writes = sum(_units(e, None, True) for e in ("User", "UsernameClaim", "SubjectLink"))
+    writes = sum(_units(e, None, True) for e in (User, UsernameClaim, SubjectLink))
     return [("TransactWriteItems", 0.0, writes, 1)]
 
 
 def create_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
     tags = len(set(_input(call).get("tags") or ()))
     writes = (
-        condition_check_units(largest_item("User")).total
-        + _units("Post", None, True)
-        + tags * _units("TagLink", None, True)
+        condition_check_units(largest_item(User)).total
+        + sum(_units(e, None, True) for e in (Post, PostBody, AuthorLink))
+        + tags * _units(TagLink, None, True)
     )
     return [("TransactWriteItems", 0.0, writes, 1)]
 
 
 def update_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    return [("UpdateItem", 0.0, _units("Post", {"version": {"N": "2"}}, False), 1)]
+    """The head alone (UpdateItem); with new content, the body too, in a transaction, and the
+    head read back."""
+    if _input(call).get("content") is None:
+        return [("UpdateItem", 0.0, _units(Post, _VERSION, False), 1)]
+    writes = _units(Post, _VERSION, True) + _units(PostBody, None, True)
+    return [("TransactWriteItems", 0.0, writes, 1), ("BatchGetItem", _strong(Post), 0.0, 1)]
 
 
 def delete_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
     """The mark, one Query of the item collection's keys, then deletes (see SWEEP_BOUND)."""
-    mark = write_units(shape(), largest_item("Post"), {}, False).total
-    children = SWEEP_BOUND * _units("Comment", None, False)
+    mark = write_units(SHAPE, largest_item(Post), {}, False).total
+    children = _units(PostBody, None, False) + SWEEP_BOUND * _units(Comment, None, False)
     batches = math.ceil(SWEEP_BOUND / BATCH_WRITE_LIMIT)
     return [
         ("UpdateItem", 0.0, mark, 1),
         ("Query", query_read_units([100 * SWEEP_BOUND], STRONG), 0.0, 1),
         ("BatchWriteItem", 0.0, children, batches),
-        ("BatchWriteItem", 0.0, _units("Post", None, False), 1),
+        ("BatchWriteItem", 0.0, _units(Post, None, False), 1),
     ]
 
 
-def _strong(*entities: str) -> float:
+def _strong(*entities: type[Model]) -> float:
     return batch_read_units([largest(e) for e in entities], STRONG)
 
 
 def vote_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    writes = _units("Vote", None, True) + _units("Post", _VOTE, True)
-    return [("BatchGetItem", _strong("Vote", "Post"), 0.0, 1),
+    writes = _units(Vote, None, True) + _units(Post, _VOTE, True)
+    return [("BatchGetItem", _strong(Vote, Post), 0.0, 1),
             ("TransactWriteItems", 0.0, writes, 1)]  # fmt: skip
 
 
 def tag_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    writes = _units("Post", _TAGS, True) + _units("TagLink", None, True)
-    return [("TransactWriteItems", 0.0, writes, 1), ("BatchGetItem", _strong("Post"), 0.0, 1)]
+    writes = _units(Post, _TAGS, True) + _units(TagLink, None, True)
+    return [("TransactWriteItems", 0.0, writes, 1), ("BatchGetItem", _strong(Post), 0.0, 1)]
 
 
 def add_comment_steps(call: Call) -> list[tuple[str, float, float, int]]:
     writes = (
-        condition_check_units(largest_item("User")).total
-        + _units("Comment", None, True)
-        + _units("Post", _COUNT, True)
+        condition_check_units(largest_item(User)).total
+        + _units(Comment, None, True)
+        + _units(Post, _COUNT, True)
     )
     return [("TransactWriteItems", 0.0, writes, 1)]
 
 
 def delete_comment_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    writes = _units("Comment", None, True) + _units("Post", _COUNT, True)
-    return [("BatchGetItem", _strong("Comment", "Post"), 0.0, 1),
+    writes = _units(Comment, None, True) + _units(Post, _COUNT, True)
+    return [("BatchGetItem", _strong(Comment, Post), 0.0, 1),
             ("TransactWriteItems", 0.0, writes, 1)]  # fmt: skip
 
 

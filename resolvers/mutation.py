@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 import store
-from store import keys
 
 from . import cost as c
 from .ids import parse_typed_id
@@ -67,6 +66,7 @@ class Mutation:
         post = await info.context.store.create_post(
             author_id, input.title, input.content, input.url, input.tags
         )
+        info.context.loaders.prime(store.PostBody(post_id=post.id, content=input.content))
         return Post.of(post)
 
     @strawberry.mutation(
@@ -105,8 +105,8 @@ class Mutation:
         value: store.Direction | None = None if direction is VoteDirection.NONE else direction.value
         post = await info.context.store.vote(user_id, _post_id(post_id), value)
         # viewerVote on the result must show this vote, not an eventually consistent read.
-        vote_key = keys.vote_key(post.id, user_id)
-        vote = store.Vote(post.id, user_id, value) if value else None
+        vote_key = store.Vote.key_of(post_id=post.id, user_id=user_id)
+        vote = store.Vote(post_id=post.id, user_id=user_id, direction=value) if value else None
         info.context.loaders.items.clear(vote_key).prime(vote_key, vote)
         return Post.of(post)
 

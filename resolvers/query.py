@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+import store
 from store import InvalidInput, keys
 from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 from . import cost as c
 from .ids import parse_global_id, parse_typed_id
-from .loaders import ListRead
 from .types import (
     Comment,
     Connection,
@@ -18,11 +20,10 @@ from .types import (
     Node,
     Post,
     User,
-    connection,
     list_field,
     load_post,
     load_user,
-    read_list,
+    posts_field,
 )
 
 
@@ -33,9 +34,18 @@ async def load_node(info: Ctx, node_id: str) -> Node | None:
     if type_name == "Post" and len(parts) == 1:
         return await load_post(info, parts[0])
     if type_name == "Comment" and len(parts) == 2:
-        comment = await info.context.loaders.items.load(keys.comment_key(*parts))
+        post_id, comment_id = parts
+        comment = await info.context.loaders.get(
+            store.Comment.key_of(post_id=post_id, id=comment_id)
+        )
         return Comment.of(comment) if comment else None
     raise InvalidInput("malformed id")
+
+
+def _selects(info: Ctx, name: str) -> bool:
+    return any(
+        isinstance(s, SelectedField) and s.name == name for s in info.selected_fields[0].selections
+    )
 
 
 def _first_comments_page(info: Ctx) -> int | None:
@@ -76,7 +86,7 @@ class Query:
 
     @strawberry.field(
         description="The signed-in caller's profile; null if anonymous or none.",
-        metadata=c.cost(c.viewers("User")),
+        metadata=c.cost(c.viewers(store.User)),
     )
     async def viewer(self, info: Ctx) -> User | None:
         user_id = await info.context.viewer_id()
@@ -86,33 +96,35 @@ class Query:
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         (post_id,) = parse_typed_id(id, "Post")
         first = _first_comments_page(info)
-        if first is None:
-            return await load_post(info, post_id)
-        # One Query for the post and the comments it shows.
-        post = await info.context.loaders.posts_with_comments.load((post_id, first))
-        return Post.of(post) if post else None
+        if first is not None:
+            # One Query for the post, its body and the comments it shows.
+            post = await info.context.loaders.posts_with_comments.load((post_id, first))
+            return Post.of(post) if post else None
+        if _selects(info, "content"):
+            # The head and the body in the same batch.
+            loaders = info.context.loaders
+            head, _ = await asyncio.gather(
+                loaders.get(store.Post.key_of(id=post_id)),
+                loaders.get(store.PostBody.key_of(post_id=post_id)),
+            )
+            return Post.of(head) if head else None
+        return await load_post(info, post_id)
 
     @strawberry.field(
         description="All posts, newest first.",
-        metadata=c.cost(c.page("Post", "GSI2", queries=keys.FEED_SHARDS)),
+        metadata=c.cost(c.page(store.Post, keys.GSI2, queries=keys.FEED_SHARDS)),
     )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
-        return await list_field(info, "posts", ListRead("all_posts", None, first, after), Post.of)
+        return await list_field(info, store.AllPosts(first=first, after=after), Post.of)
 
     @strawberry.field(
         description="Posts with a tag, newest first.",
-        metadata=c.cost(c.ids_then_items("Post", "TagLink", "GSI1")),
+        metadata=c.cost(c.ids_then_items(store.Post, store.TagLink, keys.GSI1)),
     )
     async def posts_by_tag(
         self, info: Ctx, tag: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
         keys.check_tag(tag)
-        list_id = f"postsByTag:{tag}"
-        page = await read_list(info, list_id, ListRead("post_ids_by_tag", tag, first, after))
-        posts = await info.context.loaders.items.load_many(
-            [keys.post_key(post_id) for post_id in page.items]
-        )
-        nodes: list[Post | None] = [Post.of(p) if p else None for p in posts]
-        return connection(info, list_id, page, nodes)
+        return await posts_field(info, store.PostIdsByTag(tag, first=first, after=after))

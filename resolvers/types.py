@@ -7,6 +7,7 @@ BatchGetItem for its distinct items plus its distinct Queries, issued together.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -15,9 +16,8 @@ import strawberry
 from strawberry.types import Info
 
 import store
-from store import keys
-from store.pagination import DEFAULT_PAGE_SIZE, Page
-from store.writes import (
+from store import ListQuery, keys
+from store.limits import (
     MAX_BIO,
     MAX_BODY,
     MAX_CONTENT,
@@ -26,13 +26,15 @@ from store.writes import (
     MAX_TITLE,
     MAX_URL,
 )
+from store.pagination import DEFAULT_PAGE_SIZE, Page
+from store.tasks import gather
 
 from . import cost as c
 from .context import Context
 from .ids import global_id
-from .loaders import ListRead
 
 N = TypeVar("N")
+T = TypeVar("T")
 Ctx = Info[Context, None]
 
 
@@ -91,30 +93,39 @@ def connection(
 
 
 async def list_field(
-    info: Ctx, list_id: str, read: ListRead, node: Callable[[Any], object]
+    info: Ctx, query: ListQuery[Any], node: Callable[[Any], object]
 ) -> Connection[Any]:
     """A list field: the page through the loaders, as a connection of `node(item)`."""
-    page = await read_list(info, list_id, read)
-    return connection(info, list_id, page, [node(item) for item in page.items])
+    page = await read_list(info, query)
+    return connection(info, list_id(query), page, [node(item) for item in page.items])
+
+
+async def posts_field(info: Ctx, query: ListQuery[str]) -> Connection[Post]:
+    """A list of post ids (AP3, AP7) as a connection of the posts, loaded in one batch."""
+    page = await read_list(info, query)
+    posts = await gather(*(info.context.loaders.get(store.Post.key_of(id=i)) for i in page.items))
+    return connection(info, list_id(query), page, [Post.of(p) if p else None for p in posts])
+
+
+def list_id(query: ListQuery[Any]) -> str:
+    """What a cursor is bound to: the list, whatever the page."""
+    return repr(replace(query, first=0, after=None))
 
 
 async def load_user(info: Ctx, user_id: str) -> User | None:
-    user = await info.context.loaders.items.load(keys.user_key(user_id))
+    user = await info.context.loaders.get(store.User.key_of(id=user_id))
     return User.of(user) if user else None
 
 
 async def load_post(info: Ctx, post_id: str) -> Post | None:
-    post = await info.context.loaders.items.load(keys.post_key(post_id))
+    post = await info.context.loaders.get(store.Post.key_of(id=post_id))
     return Post.of(post) if post else None
 
 
-async def read_list(info: Ctx, list_id: str, read: ListRead) -> Page[Any]:
-    """Verifies the client's cursor for `list_id` and loads the page."""
-    after = info.context.cursors.verify(list_id, read.after) if read.after else None
-    page: Page[Any] = await info.context.loaders.queries.load(
-        ListRead(read.pattern, read.arg, read.first, after)
-    )
-    return page
+async def read_list(info: Ctx, query: ListQuery[T]) -> Page[T]:
+    """Verifies the client's cursor for the list and loads the page."""
+    after = info.context.cursors.verify(list_id(query), query.after) if query.after else None
+    return await info.context.loaders.page(replace(query, after=after))
 
 
 @strawberry.type
@@ -137,39 +148,38 @@ class User(Node):
         )
 
     @strawberry.field(
-        description="The user's posts, newest first.", metadata=c.cost(c.page("Post", "GSI1"))
+        description="The user's posts, newest first.",
+        metadata=c.cost(c.ids_then_items(store.Post, store.AuthorLink, keys.GSI1)),
     )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
-        read = ListRead("posts_by_user", self.user_id, first, after)
-        return await list_field(info, f"User.posts:{self.user_id}", read, Post.of)
+        return await posts_field(info, store.PostsByUser(self.user_id, first=first, after=after))
 
     @strawberry.field(
         description="The user's posts by score (ups - downs), highest first.",
-        metadata=c.cost(c.page("Post", "GSI3")),
+        metadata=c.cost(c.page(store.Post, keys.GSI3)),
     )
     async def top_posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Post]:
-        read = ListRead("top_posts_by_user", self.user_id, first, after)
-        return await list_field(info, f"User.topPosts:{self.user_id}", read, Post.of)
+        query = store.TopPostsByUser(self.user_id, first=first, after=after)
+        return await list_field(info, query, Post.of)
 
     @strawberry.field(
         description="The user's comments, newest first.",
-        metadata=c.cost(c.page("Comment", "GSI1")),
+        metadata=c.cost(c.page(store.Comment, keys.GSI1)),
     )
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
-        read = ListRead("comments_by_user", self.user_id, first, after)
-        return await list_field(info, f"User.comments:{self.user_id}", read, Comment.of)
+        query = store.CommentsByUser(self.user_id, first=first, after=after)
+        return await list_field(info, query, Comment.of)
 
 
 @strawberry.type
 class Post(Node):
     title: str = strawberry.field(metadata=c.cost(characters=MAX_TITLE))
-    content: str = strawberry.field(metadata=c.cost(characters=MAX_CONTENT))
     url: str | None = strawberry.field(metadata=c.cost(characters=MAX_URL))
     tags: list[str] = strawberry.field(metadata=c.cost(characters=keys.MAX_TAG, items=MAX_TAGS))
     ups: int
@@ -181,13 +191,14 @@ class Post(Node):
     updated_at: datetime
     post_id: strawberry.Private[str]
     author_id: strawberry.Private[str]
+    # A head written before schema v4 still holds the content; later ones keep it in the body.
+    old_content: strawberry.Private[str | None]
 
     @classmethod
     def of(cls, post: store.Post) -> Post:
         return cls(
             id=strawberry.ID(global_id("Post", post.id)),
             title=post.title,
-            content=post.content,
             url=post.url,
             tags=list(post.tags),
             ups=post.ups,
@@ -199,9 +210,17 @@ class Post(Node):
             updated_at=_time(post.updated_at),
             post_id=post.id,
             author_id=post.author_id,
+            old_content=post.content,
         )
 
-    @strawberry.field(metadata=c.cost(c.item("User")))
+    @strawberry.field(metadata=c.cost(c.content, characters=MAX_CONTENT))
+    async def content(self, info: Ctx) -> str:
+        if self.old_content is not None:
+            return self.old_content
+        body = await info.context.loaders.get(store.PostBody.key_of(post_id=self.post_id))
+        return body.content if body else ""
+
+    @strawberry.field(metadata=c.cost(c.item(store.User)))
     async def author(self, info: Ctx) -> User | None:
         return await load_user(info, self.author_id)
 
@@ -211,18 +230,20 @@ class Post(Node):
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Comment]:
-        read = ListRead("comments_by_post", self.post_id, first, after)
-        return await list_field(info, f"Post.comments:{self.post_id}", read, Comment.of)
+        query = store.CommentsByPost(self.post_id, first=first, after=after)
+        return await list_field(info, query, Comment.of)
 
     @strawberry.field(
         description="The caller's vote on this post; null for anonymous callers.",
-        metadata=c.cost(c.viewers("Vote")),
+        metadata=c.cost(c.viewers(store.Vote)),
     )
     async def viewer_vote(self, info: Ctx) -> VoteDirection | None:
         viewer_id = await info.context.viewer_id()
         if viewer_id is None:
             return None
-        vote = await info.context.loaders.items.load(keys.vote_key(self.post_id, viewer_id))
+        vote = await info.context.loaders.get(
+            store.Vote.key_of(post_id=self.post_id, user_id=viewer_id)
+        )
         return VoteDirection(vote.direction) if vote else VoteDirection.NONE
 
 
@@ -243,10 +264,10 @@ class Comment(Node):
             author_id=comment.author_id,
         )
 
-    @strawberry.field(metadata=c.cost(c.item("Post")))
+    @strawberry.field(metadata=c.cost(c.item(store.Post)))
     async def post(self, info: Ctx) -> Post | None:
         return await load_post(info, self.post_id)
 
-    @strawberry.field(metadata=c.cost(c.item("User")))
+    @strawberry.field(metadata=c.cost(c.item(store.User)))
     async def author(self, info: Ctx) -> User | None:
         return await load_user(info, self.author_id)

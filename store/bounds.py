@@ -3,7 +3,8 @@ hold it: what the cost model's worst cases are computed from.
 
 Strings are filled with 4-byte characters (the widest UTF-8 encodes), numbers with 38 digits
 (DynamoDB's most; a negative score takes a byte more), ids with real ULIDs: a bound, never an
-average.
+average. Items are those of the current schema versions (a post head written before v4,
+still holding its content, is larger until migration 0003 moves it).
 """
 
 from __future__ import annotations
@@ -12,70 +13,70 @@ import functools
 
 from . import keys
 from .attrs import RawItem, marshal_item
-from .cost import Index, Shape, item_size, load_shape
-from .entities import Comment, Post, User, Vote
-from .items import comment_item, post_item, tag_item, user_items, vote_item
-from .writes import (
-    MAX_BIO,
-    MAX_BODY,
-    MAX_CONTENT,
-    MAX_DISPLAY_NAME,
-    MAX_TAGS,
-    MAX_TITLE,
-    MAX_URL,
+from .cost import Index, item_size
+from .entities import (
+    AuthorLink,
+    Comment,
+    Post,
+    PostBody,
+    SubjectLink,
+    TagLink,
+    User,
+    UsernameClaim,
+    Vote,
 )
+from .limits import MAX_BIO, MAX_BODY, MAX_CONTENT, MAX_DISPLAY_NAME, MAX_TAGS, MAX_TITLE, MAX_URL
+from .model import Model
 
 WIDE = "\U0001f600"  # 4 bytes in UTF-8
 BIG = int("9" * 38)  # 38 significant digits: the largest number DynamoDB stores (20 bytes)
 ULID = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"  # the largest ULID
 STAMP = "2026-11-21T00:00:00.000Z"
-LONGEST_TAG = "a" * keys.MAX_TAG
-USERNAME = "u" * keys.MAX_USERNAME
 
 
 def _wide(characters: int) -> str:
     return WIDE * characters
 
 
-def _items() -> dict[str, RawItem]:
-    user = User(ULID, USERNAME, _wide(MAX_DISPLAY_NAME), _wide(MAX_BIO), STAMP)
-    user_item, claim, _ = user_items(user, "s")
+def _items() -> dict[type[Model], RawItem]:
+    username = "u" * keys.MAX_USERNAME
+    user = User(id=ULID, username=username, display_name=_wide(MAX_DISPLAY_NAME),
+                bio=_wide(MAX_BIO), created_at=STAMP)  # fmt: skip
     # A subject takes 256 characters; '%' is escaped to 3 in its key, a 4-byte one stays 4.
-    links = [user_items(user, subject)[2] for subject in ("%" * 256, _wide(256))]
-    tags = tuple(f"{n}{LONGEST_TAG[1:]}" for n in range(MAX_TAGS))
-    post = Post(ULID, ULID, _wide(MAX_TITLE), _wide(MAX_CONTENT), _wide(MAX_URL), tags,
-                BIG, BIG, BIG, BIG, STAMP, STAMP, -BIG)  # fmt: skip
-    comment = Comment(ULID, ULID, ULID, _wide(MAX_BODY), STAMP)
-    return {
-        "User": marshal_item(user_item),
-        "UsernameClaim": marshal_item(claim),
-        "SubjectLink": max((marshal_item(i) for i in links), key=item_size),
-        "Post": marshal_item(post_item(post)),
-        "Comment": marshal_item(comment_item(comment)),
-        "Vote": marshal_item(vote_item(Vote(ULID, ULID, "DOWN"))),
-        "TagLink": marshal_item(tag_item(ULID, keys.check_tag(LONGEST_TAG))),
+    links = [SubjectLink(subject=s, user_id=ULID).item() for s in ("%" * 256, _wide(256))]
+    tags = tuple(f"{n}{'a' * (keys.MAX_TAG - 1)}" for n in range(MAX_TAGS))
+    url = "https://" + "u" * (MAX_URL - 8)  # URLs are ASCII (limits.check_url)
+    post = Post(id=ULID, author_id=ULID, title=_wide(MAX_TITLE), url=url, tags=tags,
+                ups=BIG, downs=BIG, version=BIG, comment_count=BIG, created_at=STAMP,
+                updated_at=STAMP, score=-BIG)  # fmt: skip
+    comment = Comment(id=ULID, post_id=ULID, author_id=ULID, body=_wide(MAX_BODY),
+                      created_at=STAMP)  # fmt: skip
+    entities: dict[type[Model], dict[str, object]] = {
+        User: user.item(),
+        UsernameClaim: UsernameClaim(username=username, user_id=ULID).item(),
+        SubjectLink: max(links, key=lambda i: item_size(marshal_item(i))),
+        Post: post.item(),
+        PostBody: PostBody(post_id=ULID, content=_wide(MAX_CONTENT)).item(),
+        AuthorLink: AuthorLink(post_id=ULID, author_id=ULID).item(),
+        Comment: comment.item(),
+        Vote: Vote(post_id=ULID, user_id=ULID, direction="DOWN").item(),
+        TagLink: TagLink(post_id=ULID, tag=tags[0]).item(),
     }
+    return {model: marshal_item(item) for model, item in entities.items()}
 
 
 @functools.cache
-def largest_items() -> dict[str, RawItem]:
+def largest_items() -> dict[type[Model], RawItem]:
     return _items()
 
 
-@functools.cache
-def shape() -> Shape:
-    return load_shape()
+def largest_item(model: type[Model]) -> RawItem:
+    return largest_items()[model]
 
 
-def largest_item(entity: str) -> RawItem:
-    return largest_items()[entity]
-
-
-def largest(entity: str, index: str | None = None) -> int:
-    """Bytes of the largest `entity` item as `index` holds it (None: the table)."""
-    table = shape()
-    where: Index = table.index(index)
-    entry = table.entry(where, largest_item(entity))
+def largest(model: type[Model], index: Index | None = None) -> int:
+    """Bytes of the largest `model` item as `index` holds it (None: the table)."""
+    entry = keys.SHAPE.entry(index or keys.TABLE, largest_item(model))
     if entry is None:
-        raise ValueError(f"{entity} items are never in {index}")
+        raise ValueError(f"{model.entity} items are never in {index and index.name}")
     return item_size(entry)

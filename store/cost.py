@@ -110,6 +110,14 @@ class Index:
     projection: str = "ALL"  # ALL, KEYS_ONLY or INCLUDE
     included: frozenset[str] = frozenset()
 
+    @property
+    def pk(self) -> str:
+        return self.keys[0]
+
+    @property
+    def sk(self) -> str:
+        return self.keys[1]
+
 
 @dataclass(frozen=True)
 class Shape:

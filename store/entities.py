@@ -1,77 +1,232 @@
-"""What the table holds, as plain immutable values. Keys are derived, never stored here."""
+"""The blog's entities, each declared once: attributes, primary key, indexes (see model.py,
+and docs/data-model.md for the same items drawn as a table).
+
+A post is three items in its own collection: the head (what lists show and what changes
+often: counters, score, tags, version), the body (the content, which no index projects) and
+the author link (the post's entry in its author's list, on GSI1). Votes and comments rewrite
+only the head, so their cost does not grow with the post.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .keys import (
+    GSI1,
+    GSI2,
+    GSI3,
+    check_id,
+    check_subject,
+    check_tag,
+    check_username,
+    escape,
+    feed_shard,
+    unescape,
+)
+from .model import Attribute, IndexKey, KeySpec, Model, Segment, Template
 
 Direction = Literal["UP", "DOWN"]
 
 
-@dataclass(frozen=True)
-class User:
-    id: str
-    username: str
-    display_name: str
-    bio: str
-    created_at: str
+def _ids(what: str) -> Segment:
+    return Segment(lambda value: check_id(value, what))
 
 
-@dataclass(frozen=True)
-class Post:
-    id: str
-    author_id: str
-    title: str
-    content: str
-    url: str | None
-    tags: tuple[str, ...]
-    ups: int
-    downs: int
-    version: int
-    comment_count: int
-    created_at: str
-    updated_at: str
-    score: int = 0  # ups - downs, kept as an attribute for GSI3 (AP9)
+# Key templates shared by several entities. A user's partition is also, on GSI1, the list of
+# what the user wrote; a post's partition is its item collection, and "POST#<id>" is also
+# how a post is listed on GSI1 (by author, by tag).
+USER_PARTITION = Template("USER#{user_id}", user_id=_ids("user id"))
+POST_PARTITION = Template("POST#{post_id}", post_id=_ids("post id"))
+USERNAME_PARTITION = Template(
+    "USERNAME#{username}", username=Segment(lambda u: check_username(u).lower())
+)
+TAG_PARTITION = Template("TAG#{tag}", tag=Segment(check_tag))
+FEED_PARTITION = Template("FEED#{shard}", shard=Segment(str))
+SUBJECT_PARTITION = Template(
+    "SUBJECT#{subject}", subject=Segment(lambda s: escape(check_subject(s)), unescape)
+)
+MIGRATION_PARTITION = Template("MIGRATION#{migration}", migration=Segment(escape, unescape))
+USER_SORT = Template("USER")
+COMMENT_SORT = Template("COMMENT#{id}", id=_ids("comment id"))
+# "#" sorts before "COMMENT#": the head, then the body, lead the post's collection, so one
+# Query reads a post page (AP1 + AP4).
+POST_HEAD_SORT = Template("#POST")
+POST_BODY_SORT = Template("#POST#BODY")
 
 
-@dataclass(frozen=True)
-class Comment:
-    id: str
-    post_id: str
-    author_id: str
-    body: str
-    created_at: str
+class User(Model):
+    entity = "User"
+    key = KeySpec(USER_PARTITION, USER_SORT, {"user_id": "id"})
+    indexes = (IndexKey(GSI1, KeySpec(USERNAME_PARTITION, USER_SORT)),)  # AP2
+
+    id: Attribute[str] = Attribute()
+    username: Attribute[str] = Attribute()
+    display_name: Attribute[str] = Attribute()
+    bio: Attribute[str] = Attribute()
+    created_at: Attribute[str] = Attribute()
 
 
-@dataclass(frozen=True)
-class Vote:
-    post_id: str
-    user_id: str
-    direction: Direction
-
-
-@dataclass(frozen=True)
-class TagLink:
-    """Marks a post as carrying a tag: the item AP7 queries."""
-
-    post_id: str
-    tag: str
-
-
-@dataclass(frozen=True)
-class SubjectLink:
-    """Links a token subject (the caller's identity) to its user."""
-
-    subject: str
-    user_id: str
-
-
-@dataclass(frozen=True)
-class UsernameClaim:
+class UsernameClaim(Model):
     """Holds a username (case-insensitively) for one user."""
 
-    username: str
-    user_id: str
+    entity = "UsernameClaim"
+    key = KeySpec(USERNAME_PARTITION, Template("USERNAME"))
+
+    username: Attribute[str] = Attribute()
+    user_id: Attribute[str] = Attribute()
 
 
-Entity = User | Post | Comment | Vote | TagLink | SubjectLink | UsernameClaim
+class SubjectLink(Model):
+    """Links a token subject (the caller's identity) to its user."""
+
+    entity = "SubjectLink"
+    key = KeySpec(SUBJECT_PARTITION, Template("SUBJECT"))
+
+    subject: Attribute[str] = Attribute()
+    user_id: Attribute[str] = Attribute()
+
+
+def score_of(ups: int, downs: int) -> int:
+    """The score rule: what GSI3 sorts a user's posts by."""
+    return ups - downs
+
+
+def _tag_set(tags: tuple[str, ...]) -> frozenset[str] | None:
+    return frozenset(tags) or None  # DynamoDB has no empty sets: absent means none
+
+
+def _tag_tuple(tags: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(tags))
+
+
+def _lazy_score(item: Mapping[str, Any]) -> int:
+    return score_of(int(item["ups"]), int(item["downs"]))
+
+
+class Post(Model):
+    """A post's head. Versions: 2 added `score` (lazy, backfilled by migration 0001 for
+    GSI3); 3 means lower-case tags (migration 0002); 4 moved `content` to the post's body
+    (migration 0003): a head read before that still holds it."""
+
+    entity = "Post"
+    schema_version = 4
+    key = KeySpec(POST_PARTITION, POST_HEAD_SORT, {"post_id": "id"})
+    indexes = (
+        IndexKey(GSI2, KeySpec(FEED_PARTITION, Template("{id}", id=_ids("post id"))),
+                 derive={"shard": lambda post: feed_shard(post.id)}),  # AP6
+        IndexKey(GSI3, KeySpec(USER_PARTITION, None, {"user_id": "author_id"})),  # AP9
+    )  # fmt: skip
+
+    id: Attribute[str] = Attribute()
+    author_id: Attribute[str] = Attribute()
+    title: Attribute[str] = Attribute()
+    url: Attribute[str | None] = Attribute(default=None, optional=True)
+    tags: Attribute[tuple[str, ...]] = Attribute(
+        default=(), optional=True, encode=_tag_set, decode=_tag_tuple
+    )
+    ups: Attribute[int] = Attribute()
+    downs: Attribute[int] = Attribute()
+    version: Attribute[int] = Attribute()
+    comment_count: Attribute[int] = Attribute()
+    created_at: Attribute[str] = Attribute()
+    updated_at: Attribute[str] = Attribute()
+    score: Attribute[int] = Attribute(since=2, lazy=_lazy_score)
+    # Only heads written before v4: the content, before it had an item of its own.
+    content: Attribute[str | None] = Attribute(default=None, optional=True)
+    # Set while delete_post sweeps the collection: readers treat the post as gone.
+    deleting: Attribute[bool] = Attribute(default=False, optional=True)
+
+
+class PostBody(Model):
+    """A post's content: in its collection, projected by no index."""
+
+    entity = "PostBody"
+    key = KeySpec(POST_PARTITION, POST_BODY_SORT)
+
+    post_id: Attribute[str] = Attribute()
+    content: Attribute[str] = Attribute()
+
+
+class AuthorLink(Model):
+    """A post's entry in its author's list (AP3): small and never rewritten by votes."""
+
+    entity = "AuthorLink"
+    key = KeySpec(POST_PARTITION, Template("OWNER"))
+    indexes = (IndexKey(GSI1, KeySpec(USER_PARTITION, POST_PARTITION, {"user_id": "author_id"})),)
+
+    post_id: Attribute[str] = Attribute()
+    author_id: Attribute[str] = Attribute()
+
+
+class Comment(Model):
+    entity = "Comment"
+    key = KeySpec(POST_PARTITION, COMMENT_SORT)
+    indexes = (
+        IndexKey(GSI1, KeySpec(USER_PARTITION, COMMENT_SORT, {"user_id": "author_id"})),  # AP5
+    )
+
+    id: Attribute[str] = Attribute()
+    post_id: Attribute[str] = Attribute()
+    author_id: Attribute[str] = Attribute()
+    body: Attribute[str] = Attribute()
+    created_at: Attribute[str] = Attribute()
+
+
+class Vote(Model):
+    entity = "Vote"
+    key = KeySpec(POST_PARTITION, Template("VOTE#{user_id}", user_id=_ids("user id")))
+
+    post_id: Attribute[str] = Attribute()
+    user_id: Attribute[str] = Attribute()
+    direction: Attribute[Direction] = Attribute()
+
+
+class TagLink(Model):
+    """Marks a post as carrying a tag: the item AP7 queries."""
+
+    entity = "TagLink"
+    key = KeySpec(POST_PARTITION, TAG_PARTITION)
+    indexes = (IndexKey(GSI1, KeySpec(TAG_PARTITION, POST_PARTITION)),)
+
+    post_id: Attribute[str] = Attribute()
+    tag: Attribute[str] = Attribute()
+
+
+# A tag as an importer stored it, even one today's rules reject (migration 0002 moves them).
+STORED_TAG_SORT = TAG_PARTITION.relaxed(tag=Segment(lambda tag: tag))
+
+
+class MigrationRun(Model):
+    """A migration's record: running, applied or incomplete, with its totals."""
+
+    entity = "MigrationRun"
+    key = KeySpec(MIGRATION_PARTITION, Template("RUN"))
+
+    migration: Attribute[str] = Attribute()
+    status: Attribute[str] = Attribute()
+    segments: Attribute[int] = Attribute()
+    started_at: Attribute[str | None] = Attribute(default=None, optional=True)
+    finished_at: Attribute[str | None] = Attribute(default=None, optional=True)
+    counts: Attribute[str | None] = Attribute(default=None, optional=True)  # JSON
+
+
+class MigrationCheckpoint(Model):
+    """A running migration's position in one Scan segment."""
+
+    entity = "MigrationCheckpoint"
+    key = KeySpec(
+        MIGRATION_PARTITION,
+        Template("SEGMENT#{segment}", segment=Segment(lambda n: f"{int(n):04d}", str)),
+    )
+
+    migration: Attribute[str] = Attribute()
+    segment: Attribute[int] = Attribute()
+    position: Attribute[str] = Attribute()  # JSON: the Scan's LastEvaluatedKey, or null
+    done: Attribute[bool] = Attribute()
+    counts: Attribute[str] = Attribute()  # JSON
+
+
+Entity = (
+    User | UsernameClaim | SubjectLink | Post | PostBody | AuthorLink | Comment | Vote | TagLink
+)

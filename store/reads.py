@@ -1,180 +1,241 @@
-"""The read access patterns AP1-AP9 (docs/data-model.md): one request pattern each, no Scan."""
+"""The read access patterns AP1-AP9 (docs/data-model.md): one request pattern each, no Scan.
+
+The list patterns are values (`CommentsByPost(post_id, first=20)`): the API's loaders
+de-duplicate them, and each knows its own Query.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, Generic, TypeVar, cast
 
-from . import keys
 from .attrs import Item
-from .codecs import decode
-from .entities import Comment, Entity, Post, SubjectLink, TagLink, User, Vote
+from .entities import (
+    COMMENT_SORT,
+    FEED_PARTITION,
+    POST_BODY_SORT,
+    POST_HEAD_SORT,
+    POST_PARTITION,
+    TAG_PARTITION,
+    USER_PARTITION,
+    USERNAME_PARTITION,
+    AuthorLink,
+    Comment,
+    Post,
+    PostBody,
+    SubjectLink,
+    TagLink,
+    User,
+    Vote,
+)
 from .errors import InvalidInput
-from .keys import GSI1, GSI2, GSI3, PK, SK, TABLE, Index, Key
+from .keys import FEED_SHARDS, GSI1, GSI2, GSI3, TABLE, check_id
+from .model import Key, Model, decode
 from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor, encode_cursor
-from .table import Expr, Table
+from .table import Table, begins_with, below, between
 from .tasks import gather
 
-E = TypeVar("E", bound=Entity)
-
-# Set on a post while delete_post removes its item collection: readers treat it as gone.
-DELETING = "deleting"
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
-def _cursor_attributes(index: Index) -> list[str]:
-    return list(dict.fromkeys([PK, SK, index.pk, index.sk]))
+def visible(item: Mapping[str, Any] | None) -> Model | None:
+    """The entity an item holds; None for a post being deleted (readers treat it as gone)."""
+    if item is None or item.get(Post.deleting.name):
+        return None
+    return decode(item)
+
+
+def _cursor_attributes(index: Any) -> list[str]:
+    return list(dict.fromkeys([TABLE.pk, TABLE.sk, index.pk, index.sk]))
+
+
+def _to_page(items: list[Item], first: int, attributes: list[str], value: Any) -> Page[Any]:
+    """The first `first` of up to first + 1 items (one more means a next page exists)."""
+    page = items[:first]
+    return Page(
+        [value(i) for i in page],
+        [encode_cursor({a: i[a] for a in attributes}) for i in page],
+        len(items) > first,
+    )
+
+
+@dataclass(frozen=True)
+class ListQuery(Generic[T]):
+    """A page of one list access pattern."""
+
+    _: KW_ONLY
+    first: int = DEFAULT_PAGE_SIZE
+    after: str | None = None
+
+    async def run(self, table: Table) -> Page[T]:
+        raise NotImplementedError
+
+    async def _page(
+        self, table: Table, index: Any, partition: str, prefix: str | None, forward: bool,
+        value: Any = visible,
+    ) -> Page[T]:  # fmt: skip
+        check_page_size(self.first)
+        attributes = _cursor_attributes(index)
+        start = None
+        if self.after is not None:
+            start = decode_cursor(self.after, attributes)
+            in_list = start[index.pk] == partition and (
+                prefix is None or str(start[index.sk]).startswith(prefix)
+            )
+            if not in_list:
+                raise InvalidInput("cursor does not belong to this list")
+        items, _ = await table.query(
+            index, partition, sort=begins_with(prefix) if prefix else None, forward=forward,
+            limit=self.first + 1, start=start,
+        )  # fmt: skip
+        page: Page[T] = _to_page(items, self.first, attributes, value)
+        return page
+
+
+def _post_id(item: Item) -> str:
+    """A post's entry in a GSI1 list: its author link, its tag link, or (until migration
+    0003 has run) its head."""
+    entity = decode(item)
+    if isinstance(entity, AuthorLink | TagLink):
+        return entity.post_id
+    assert isinstance(entity, Post)
+    return entity.id
+
+
+@dataclass(frozen=True)
+class PostsByUser(ListQuery[str]):
+    """AP3: a user's post ids, newest first (the posts are a BatchGetItem away)."""
+
+    user_id: str
+
+    async def run(self, table: Table) -> Page[str]:
+        partition = USER_PARTITION.build(user_id=self.user_id)
+        return await self._page(table, GSI1, partition, POST_PARTITION.prefix, False, _post_id)
+
+
+@dataclass(frozen=True)
+class TopPostsByUser(ListQuery[Post]):
+    """AP9: a user's posts by score, highest first (GSI3 holds the small heads)."""
+
+    user_id: str
+
+    async def run(self, table: Table) -> Page[Post]:
+        partition = USER_PARTITION.build(user_id=self.user_id)
+        return await self._page(table, GSI3, partition, None, False)
+
+
+@dataclass(frozen=True)
+class CommentsByPost(ListQuery[Comment]):
+    """AP4: a post's comments, oldest first: one Query on the post's item collection."""
+
+    post_id: str
+
+    async def run(self, table: Table) -> Page[Comment]:
+        partition = POST_PARTITION.build(post_id=self.post_id)
+        return await self._page(table, TABLE, partition, COMMENT_SORT.prefix, True)
+
+
+@dataclass(frozen=True)
+class CommentsByUser(ListQuery[Comment]):
+    """AP5: a user's comments, newest first."""
+
+    user_id: str
+
+    async def run(self, table: Table) -> Page[Comment]:
+        partition = USER_PARTITION.build(user_id=self.user_id)
+        return await self._page(table, GSI1, partition, COMMENT_SORT.prefix, False)
+
+
+@dataclass(frozen=True)
+class PostIdsByTag(ListQuery[str]):
+    """AP7: the ids of the posts with a tag, newest first."""
+
+    tag: str
+
+    async def run(self, table: Table) -> Page[str]:
+        partition = TAG_PARTITION.build(tag=self.tag)
+        return await self._page(table, GSI1, partition, POST_PARTITION.prefix, False, _post_id)
+
+
+@dataclass(frozen=True)
+class AllPosts(ListQuery[Post]):
+    """AP6: all posts, newest first: one Query per feed shard, concurrently, merged."""
+
+    async def run(self, table: Table) -> Page[Post]:
+        check_page_size(self.first)
+        before = None
+        if self.after is not None:
+            before = check_id(decode_cursor(self.after, [GSI2.sk])[GSI2.sk], "cursor")
+
+        async def shard(n: int) -> list[Item]:
+            items, _ = await table.query(
+                GSI2, FEED_PARTITION.build(shard=n), sort=below(before) if before else None,
+                forward=False, limit=self.first + 1,
+            )  # fmt: skip
+            return items
+
+        shards = await gather(*(shard(n) for n in range(FEED_SHARDS)))
+        merged = sorted((i for s in shards for i in s), key=lambda i: i[GSI2.sk], reverse=True)
+        page = merged[: self.first]
+        return Page(
+            [cast(Post, visible(i)) for i in page],
+            [encode_cursor({GSI2.sk: i[GSI2.sk]}) for i in page],
+            len(merged) > self.first,
+        )
 
 
 class Reads:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    # AP1: users, posts, comments (and any other item) by key, many at once.
-    async def get_many(self, item_keys: Sequence[Key], consistent: bool = False) -> list[Any]:
+    # AP1: users, posts, comments (any item) by key, many at once.
+    async def get_many(
+        self, item_keys: Sequence[Key[Any]], consistent: bool = False
+    ) -> list[Model | None]:
         """Entities in the order asked for; None where absent. One BatchGetItem per 100."""
         found = await self.table.get_items(item_keys, consistent)
-        return [_visible(found.get(k)) for k in item_keys]
+        return [visible(found.get(k)) for k in item_keys]
 
-    async def get(self, key: Key, consistent: bool = False) -> Any:
-        return (await self.get_many([key], consistent))[0]
+    async def get(self, key: Key[M], consistent: bool = False) -> M | None:
+        entity = (await self.get_many([key], consistent))[0]
+        return cast(M | None, entity)
+
+    async def page(self, query: ListQuery[T]) -> Page[T]:
+        return await query.run(self.table)
 
     # AP2: a user by username, case-insensitively.
     async def user_by_username(self, username: str) -> User | None:
-        items, _ = await self.table.query(GSI1, keys.username_partition(username), limit=1)
-        return _visible(items[0]) if items else None
+        items, _ = await self.table.query(
+            GSI1, USERNAME_PARTITION.build(username=username), limit=1
+        )
+        return cast(User | None, visible(items[0])) if items else None
 
     async def user_id_for_subject(self, subject: str) -> str | None:
-        link = await self.get(keys.subject_key(subject))
-        return link.user_id if isinstance(link, SubjectLink) else None
+        link = await self.get(SubjectLink.key_of(subject=subject))
+        return link.user_id if link is not None else None
 
-    # AP3: a user's posts, newest first.
-    async def posts_by_user(
-        self, user_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[Post]:
-        partition = keys.owner_partition(user_id)
-        return await self._page(GSI1, partition, keys.POST_PREFIX, False, first, after)
-
-    # AP4: a post's comments, oldest first: one Query on the post's item collection.
-    async def comments_by_post(
-        self, post_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[Comment]:
-        partition = keys.post_partition(post_id)
-        return await self._page(TABLE, partition, keys.COMMENT_PREFIX, True, first, after)
-
+    # AP1 + AP4 in one Query: the head, then the body, lead the post's collection.
     async def post_with_comments(
         self, post_id: str, first: int = DEFAULT_PAGE_SIZE
-    ) -> tuple[Post | None, Page[Comment]]:
-        """AP1 + AP4 in one Query: the post heads its item collection, its comments follow.
-
-        The page is the same as comments_by_post(post_id, first) returns, cursors included.
-        """
+    ) -> tuple[Post | None, PostBody | None, Page[Comment]]:
+        """The page is the one CommentsByPost(post_id, first=first) returns, cursors included."""
         check_page_size(first)
-        expr = Expr()
-        condition = (
-            f"{expr.name(SK)} BETWEEN {expr.value(keys.POST_SK)}"
-            f" AND {expr.value(keys.COMMENT_PREFIX + '~')}"  # "~" sorts after any ULID
-        )
         items, _ = await self.table.query(
-            TABLE, keys.post_partition(post_id), condition=condition, expr=expr, limit=first + 2
-        )
-        post = _visible(items.pop(0)) if items and items[0][SK] == keys.POST_SK else None
-        return post, _to_page(items, first, _cursor_attributes(TABLE))
-
-    # AP5: a user's comments, newest first.
-    async def comments_by_user(
-        self, user_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[Comment]:
-        partition = keys.owner_partition(user_id)
-        return await self._page(GSI1, partition, keys.COMMENT_PREFIX, False, first, after)
-
-    # AP9: a user's posts by score, highest first (GSI3, added by migration 0001).
-    async def top_posts_by_user(
-        self, user_id: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[Post]:
-        partition = keys.owner_partition(user_id)
-        return await self._page(GSI3, partition, None, False, first, after)
-
-    # AP6: all posts, newest first: one Query per feed shard, concurrently, merged.
-    async def all_posts(
-        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[Post]:
-        check_page_size(first)
-        before = None
-        if after is not None:
-            before = keys.check_id(decode_cursor(after, [GSI2.sk])[GSI2.sk], "cursor")
-
-        async def shard(n: int) -> list[Item]:
-            expr = Expr()
-            condition = f"{expr.name(GSI2.sk)} < {expr.value(before)}" if before else None
-            partition = keys.feed_partition(n)
-            items, _ = await self.table.query(
-                GSI2, partition, condition=condition, expr=expr, forward=False, limit=first + 1
-            )
-            return items
-
-        shards = await gather(*(shard(n) for n in range(keys.FEED_SHARDS)))
-        merged = sorted((i for s in shards for i in s), key=lambda i: i[GSI2.sk], reverse=True)
-        page = merged[:first]
-        return Page(
-            [_visible(i) for i in page],
-            [encode_cursor({GSI2.sk: i[GSI2.sk]}) for i in page],
-            len(merged) > first,
-        )
-
-    # AP7: posts with a tag, newest first (post ids; the posts are one BatchGetItem away).
-    async def post_ids_by_tag(
-        self, tag: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Page[str]:
-        partition = keys.tag_partition(tag)
-        links: Page[TagLink] = await self._page(
-            GSI1, partition, keys.POST_PREFIX, False, first, after
-        )
-        return Page([link.post_id for link in links.items], links.cursors, links.has_next_page)
+            TABLE, POST_PARTITION.build(post_id=post_id),
+            sort=between(POST_HEAD_SORT.pattern, COMMENT_SORT.prefix + "~"),  # after any ULID
+            limit=first + 3,
+        )  # fmt: skip
+        post = body = None
+        if items and items[0][TABLE.sk] == POST_HEAD_SORT.pattern:
+            post = cast(Post | None, visible(items.pop(0)))
+        if items and items[0][TABLE.sk] == POST_BODY_SORT.pattern:
+            body = PostBody.decode(items.pop(0))
+        if post is None:
+            body = None
+        return post, body, _to_page(items, first, _cursor_attributes(TABLE), visible)
 
     # AP8: a user's vote on a post.
     async def user_vote(self, post_id: str, user_id: str) -> Vote | None:
-        vote: Vote | None = await self.get(keys.vote_key(post_id, user_id))
-        return vote
-
-    async def _page(
-        self,
-        index: Index,
-        partition: str,
-        prefix: str | None,
-        forward: bool,
-        first: int,
-        after: str | None,
-    ) -> Page[E]:
-        check_page_size(first)
-        attributes = _cursor_attributes(index)
-        start = None
-        if after is not None:
-            start = decode_cursor(after, attributes)
-            in_list = start[index.pk] == partition and (
-                prefix is None or str(start[index.sk]).startswith(prefix)
-            )
-            if not in_list:
-                raise InvalidInput("cursor does not belong to this list")
-        expr = Expr()
-        condition = f"begins_with({expr.name(index.sk)}, {expr.value(prefix)})" if prefix else None
-        items, _ = await self.table.query(
-            index, partition, condition=condition, expr=expr, forward=forward,
-            limit=first + 1, start=start,
-        )  # fmt: skip
-        return _to_page(items, first, attributes)
-
-
-def _to_page(items: list[Item], first: int, attributes: list[str]) -> Page[Any]:
-    """The first `first` of up to first + 1 items (one more means a next page exists)."""
-    page = items[:first]
-    return Page(
-        [_visible(i) for i in page],
-        [encode_cursor({a: i[a] for a in attributes}) for i in page],
-        len(items) > first,
-    )
-
-
-def _visible(item: Mapping[str, Any] | None) -> Any:
-    if item is None or item.get(DELETING):
-        return None
-    return decode(item)
+        return await self.get(Vote.key_of(post_id=post_id, user_id=user_id))

@@ -7,15 +7,18 @@ botocore errors into the store's typed errors, so nothing raw leaves the package
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .attrs import Item, RawItem, marshal, marshal_item, unmarshal_item
+from .attrs import Item, RawItem, marshal_item, unmarshal_item
+from .cost import Index
 from .errors import InvalidInput, StoreError, Unavailable
-from .keys import PK, SK, TABLE, Index, Key
+from .expressions import Condition, Expr, Update
+from .keys import TABLE
+from .model import Key
 from .retry import DEFAULT_BACKOFF, Backoff
 from .tasks import gather
 from .usage import retrying
@@ -53,46 +56,96 @@ class Reason:
 
 
 class TransactionCancelled(Exception):
+    """A transaction was cancelled for a reason no write's refusal explains (a concurrent
+    change the caller may retry after reading again)."""
+
     def __init__(self, reasons: list[Reason]) -> None:
         super().__init__(", ".join(r.code for r in reasons))
         self.reasons = reasons
 
-    def failed(self, index: int) -> bool:
-        return self.reasons[index].code == "ConditionalCheckFailed"
+
+# What a failed condition means, from the item as it was (None: absent). A refusal of None
+# means the condition failed for a reason the caller handles (typically: read and retry).
+Refusal = Callable[[Item | None], StoreError | None]
 
 
-class Expr:
-    """Collects expression attribute names and values, so no caller formats placeholders."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    def name(self, attribute: str) -> str:
-        placeholder = f"#{attribute}"
-        self.names[placeholder] = attribute
-        return placeholder
-
-    def value(self, value: object) -> str:
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = marshal(value)
-        return placeholder
-
-    def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if self.names:
-            params["ExpressionAttributeNames"] = self.names
-        if self.values:
-            params["ExpressionAttributeValues"] = self.values
-        return params
+def refuse(error: StoreError) -> Refusal:
+    """A condition whose failure always means `error`."""
+    return lambda _: error
 
 
-def key_attributes(key: Key) -> RawItem:
-    return {PK: {"S": key.pk}, SK: {"S": key.sk}}
+@dataclass(frozen=True)
+class Write:
+    """One write, alone or in a transaction: a Put of `item`, an Update, a Delete or a
+    ConditionCheck of `key`, under `condition`, with what that condition failing means."""
+
+    kind: str  # "Put", "Update", "Delete" or "ConditionCheck"
+    key: Key[Any]
+    item: Item | None = None
+    update: Update | None = None
+    condition: Condition | None = None
+    refusal: Refusal | None = None
+
+    def body(self, table: str) -> dict[str, Any]:
+        expr = Expr()
+        body: dict[str, Any] = {"TableName": table}
+        if self.kind == "Put":
+            assert self.item is not None
+            body["Item"] = marshal_item(self.item)
+        else:
+            body["Key"] = key_attributes(self.key)
+        if self.update is not None:
+            body["UpdateExpression"] = self.update.render(expr)
+        if self.condition is not None:
+            body["ConditionExpression"] = self.condition.render(expr)
+            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {**body, **expr.params()}
 
 
-def key_of(item: Mapping[str, Any]) -> Key:
-    return Key(item[PK], item[SK])
+def put(item: Item, condition: Condition | None = None, refusal: Refusal | None = None) -> Write:
+    return Write("Put", key_of(item), item=item, condition=condition, refusal=refusal)
+
+
+def update(
+    key: Key[Any], change: Update, condition: Condition | None = None,
+    refusal: Refusal | None = None,
+) -> Write:  # fmt: skip
+    return Write("Update", key, update=change, condition=condition, refusal=refusal)
+
+
+def delete(key: Key[Any], condition: Condition | None = None,
+           refusal: Refusal | None = None) -> Write:  # fmt: skip
+    return Write("Delete", key, condition=condition, refusal=refusal)
+
+
+def check(key: Key[Any], condition: Condition, refusal: Refusal) -> Write:
+    return Write("ConditionCheck", key, condition=condition, refusal=refusal)
+
+
+# Sort-key conditions of a Query
+
+
+def begins_with(prefix: str) -> SortCondition:
+    return lambda e, sk: f"begins_with({e.name(sk)}, {e.value(prefix)})"
+
+
+def between(low: str, high: str) -> SortCondition:
+    return lambda e, sk: f"{e.name(sk)} BETWEEN {e.value(low)} AND {e.value(high)}"
+
+
+def below(value: str) -> SortCondition:
+    return lambda e, sk: f"{e.name(sk)} < {e.value(value)}"
+
+
+SortCondition = Callable[[Expr, str], str]
+
+
+def key_attributes(key: Key[Any]) -> RawItem:
+    return {TABLE.pk: {"S": key.pk}, TABLE.sk: {"S": key.sk}}
+
+
+def key_of(item: Mapping[str, Any]) -> Key[Any]:
+    return Key(item[TABLE.pk], item[TABLE.sk])
 
 
 class Table:
@@ -117,17 +170,19 @@ class Table:
             raise Unavailable("the database did not answer") from error
         return response
 
-    async def get_items(self, keys: Sequence[Key], consistent: bool = False) -> dict[Key, Item]:
+    async def get_items(
+        self, keys: Sequence[Key[Any]], consistent: bool = False
+    ) -> dict[Key[Any], Item]:
         """BatchGetItem for any number of keys: de-duplicated, 100 per call, concurrently."""
         unique = list(dict.fromkeys(keys))
         chunks = [unique[i : i + BATCH_GET_LIMIT] for i in range(0, len(unique), BATCH_GET_LIMIT)]
-        found: dict[Key, Item] = {}
+        found: dict[Key[Any], Item] = {}
         for part in await gather(*(self._get_chunk(c, consistent) for c in chunks)):
             found.update(part)
         return found
 
-    async def _get_chunk(self, keys: list[Key], consistent: bool) -> dict[Key, Item]:
-        found: dict[Key, Item] = {}
+    async def _get_chunk(self, keys: list[Key[Any]], consistent: bool) -> dict[Key[Any], Item]:
+        found: dict[Key[Any], Item] = {}
         request: dict[str, Any] = {
             self.name: {"Keys": [key_attributes(k) for k in keys], "ConsistentRead": consistent}
         }
@@ -148,8 +203,7 @@ class Table:
         index: Index,
         partition: str,
         *,
-        condition: str | None = None,
-        expr: Expr | None = None,
+        sort: SortCondition | None = None,
         forward: bool = True,
         limit: int,
         start: Mapping[str, Any] | None = None,
@@ -158,13 +212,13 @@ class Table:
     ) -> tuple[list[Item], bool]:
         """Up to `limit` items of one partition in sort order; True if more may follow.
 
-        `condition` is an extra sort-key condition written with `expr`'s placeholders.
-        Follows LastEvaluatedKey (the 1 MB page limit) until `limit` items are in hand.
+        `sort` narrows the sort key. Follows LastEvaluatedKey (the 1 MB page limit) until
+        `limit` items are in hand.
         """
-        expr = expr or Expr()
+        expr = Expr()
         key_condition = f"{expr.name(index.pk)} = {expr.value(partition)}"
-        if condition:
-            key_condition += f" AND {condition}"
+        if sort is not None:
+            key_condition += f" AND {sort(expr, index.sk)}"
         params: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": key_condition,
@@ -175,7 +229,7 @@ class Table:
         if index.name:
             params["IndexName"] = index.name
         if keys_only:
-            params["ProjectionExpression"] = f"{PK}, {SK}"
+            params["ProjectionExpression"] = f"{TABLE.pk}, {TABLE.sk}"
         if start:
             params["ExclusiveStartKey"] = marshal_item(start)
         items: list[Item] = []
@@ -190,23 +244,43 @@ class Table:
                 return items, True
             params["ExclusiveStartKey"] = last
 
-    async def transact(self, actions: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
-        """TransactWriteItems; conflicts with concurrent transactions are retried."""
-        for action in actions:
-            for body in action.values():
-                body.setdefault("TableName", self.name)
+    async def write(self, one: Write, *, return_new: bool = False) -> Item | None:
+        """One Put, Update or Delete; a failed condition raises its refusal (or
+        ConditionFailed when it has none). Returns the new item with `return_new`."""
+        operation = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+        params = one.body(self.name)
+        if return_new:
+            params["ReturnValues"] = "ALL_NEW"
+        try:
+            response = await self.call(operation[one.kind], **params)
+        except ConditionFailed as failed:
+            refusal = one.refusal(failed.item) if one.refusal is not None else None
+            if refusal is not None:
+                raise refusal from None
+            raise
+        attributes = response.get("Attributes")
+        return unmarshal_item(attributes) if attributes else None
+
+    async def transact(self, writes: Sequence[Write]) -> None:
+        """TransactWriteItems. Conflicts with concurrent transactions are retried; a failed
+        condition raises the refusal of its write (TransactionCancelled when none has one)."""
+        actions = [{w.kind: w.body(self.name)} for w in writes]
         async for attempt in self.backoff.tries():
             try:
-                return await self.call(
-                    "transact_write_items", retry=attempt > 0, TransactItems=actions, **params
-                )
+                await self.call("transact_write_items", retry=attempt > 0, TransactItems=actions)
+                return
             except TransactionCancelled as cancelled:
                 conflict = any(r.code == "TransactionConflict" for r in cancelled.reasons)
-                if not conflict or attempt == self.backoff.attempts - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                if conflict and attempt < self.backoff.attempts - 1:
+                    continue
+                for write, reason in zip(writes, cancelled.reasons, strict=False):
+                    if reason.code == "ConditionalCheckFailed" and write.refusal is not None:
+                        refusal = write.refusal(reason.item)
+                        if refusal is not None:
+                            raise refusal from None
+                raise
 
-    async def delete_keys(self, keys: Sequence[Key]) -> None:
+    async def delete_keys(self, keys: Sequence[Key[Any]]) -> None:
         """BatchWriteItem deletes, 25 per call, several calls at once; UnprocessedItems
         retried. Idempotent."""
         await self._write_batches([{"DeleteRequest": {"Key": key_attributes(k)}} for k in keys])
@@ -252,6 +326,3 @@ def _translate(error: ClientError) -> Exception:
         return InvalidInput("the item is too large to store")
     log.error("dynamodb error %s: %s", code, message)
     return StoreError(f"database error {code}")
-
-
-__all__ = ["TABLE", "ConditionFailed", "Expr", "Reason", "Table", "TransactionCancelled"]

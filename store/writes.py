@@ -1,21 +1,32 @@
 """The writes. Each keeps its invariants inside DynamoDB conditions and transactions, so
 they hold under concurrency: unique usernames, one vote per user, ups/downs equal to the vote
-items, commentCount equal to the comments, owner rules, optimistic versions."""
+items, commentCount equal to the comments, owner rules, optimistic versions.
+
+Each conditional write carries what its condition failing means (a refusal, computed from
+the item as it was), so no caller decodes a cancelled transaction by position.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
-
-from ulid import ULID
 
 from . import keys
-from .attrs import Item, marshal_item, unmarshal_item
-from .codecs import POST
-from .entities import Comment, Direction, Post, User, Vote
+from .attrs import Item
+from .entities import (
+    AuthorLink,
+    Comment,
+    Direction,
+    Post,
+    PostBody,
+    SubjectLink,
+    TagLink,
+    User,
+    UsernameClaim,
+    Vote,
+    score_of,
+)
 from .errors import (
     AlreadyExists,
     Forbidden,
@@ -25,80 +36,67 @@ from .errors import (
     Unavailable,
     VersionConflict,
 )
-from .items import comment_item, post_item, tag_item, user_items, vote_item
-from .keys import GSI1, GSI2, PK, TABLE, Key
-from .reads import DELETING, Reads
-from .table import ConditionFailed, Expr, TransactionCancelled, key_attributes
+from .expressions import Condition, Update, item_absent, item_exists
+from .keys import TABLE
+from .limits import (
+    MAX_BIO,
+    MAX_BODY,
+    MAX_CONTENT,
+    MAX_DISPLAY_NAME,
+    MAX_TAGS,
+    MAX_TITLE,
+    check_tags,
+    check_text,
+    check_url,
+    created_at,
+    now,
+)
+from .model import Key, attribute_named
+from .table import (
+    Refusal,
+    Table,
+    TransactionCancelled,
+    Write,
+    check,
+    delete,
+    put,
+    refuse,
+    update,
+)
 from .usage import retrying
 
-# Input limits. Worst case (4-byte UTF-8 everywhere) a post item stays near 210 KB,
-# well under DynamoDB's 400 KB item limit.
-MAX_TITLE = 200
-MAX_CONTENT = 50_000
-MAX_URL = 2_048
-MAX_TAGS = 10
-MAX_BODY = 10_000
-MAX_DISPLAY_NAME = 100
-MAX_BIO = 1_000
-
-_NOT_EXISTS = f"attribute_not_exists({PK})"
+EXISTS = item_exists(TABLE.pk)
+ABSENT = item_absent(TABLE.pk)
+LIVE = EXISTS & Post.deleting.absent()  # a post that is there and not being deleted
 
 
-def check_text(value: str, what: str, maximum: int, minimum: int = 1) -> str:
-    if not isinstance(value, str) or not minimum <= len(value.strip()) <= maximum:
-        raise InvalidInput(f"{what} must be {minimum}-{maximum} characters")
-    return value
+def _post_refusal(actor_id: str) -> Refusal:
+    """Why a conditional write on a post head failed, from the head as it was."""
+
+    def refusal(head: Item | None) -> StoreError:
+        if head is None or head.get(Post.deleting.name):
+            return NotFound("post not found")
+        if head[Post.author_id.name] != actor_id:
+            return Forbidden("only the post's author may change it")
+        return VersionConflict(f"the post is at version {head[Post.version.name]}")
+
+    return refusal
 
 
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"url must be an http(s) URL of at most {MAX_URL} characters")
-    return url
-
-
-def check_tags(tags: Sequence[str]) -> tuple[str, ...]:
-    unique = tuple(sorted({keys.check_tag(t) for t in tags}))
-    if len(unique) > MAX_TAGS:
-        raise InvalidInput(f"a post has at most {MAX_TAGS} tags")
-    return unique
-
-
-def now() -> str:
-    return _iso(datetime.now(UTC))
-
-
-def created_at(entity_id: str) -> str:
-    """Creation time from the ULID itself, so the two can never disagree."""
-    return _iso(ULID.from_str(entity_id).datetime)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _put(item: Item, condition: str | None = _NOT_EXISTS) -> dict[str, Any]:
-    body: dict[str, Any] = {"Item": marshal_item(item)}
-    if condition:
-        body["ConditionExpression"] = condition
-    return {"Put": body}
-
-
-def _refusal(post: Item | None, actor_id: str) -> StoreError:
-    """Why a conditional write on a post failed, from the post as it was."""
-    if post is None or post.get(DELETING):
+def _gone(head: Item | None) -> StoreError | None:
+    """A post that vanished is NotFound; anything else is a concurrent change to retry."""
+    if head is None or head.get(Post.deleting.name):
         return NotFound("post not found")
-    if post["authorId"] != actor_id:
-        return Forbidden("only the post's author may change it")
-    return VersionConflict(f"the post is at version {post['version']}")
+    return None
 
 
-def _unexpected(cancelled: TransactionCancelled) -> StoreError:
-    return StoreError(f"transaction cancelled: {cancelled}")
+def _author_exists(user_id: str) -> Write:
+    return check(User.key_of(id=user_id), EXISTS, refuse(NotFound("the author has no profile")))
 
 
-class Store(Reads):
-    """Reads (AP1-AP9) and writes over the one table."""
+class Writes:
+    def __init__(self, table: Table) -> None:
+        self.table = table
 
     async def create_user(
         self, subject: str, username: str, display_name: str | None = None, bio: str = ""
@@ -108,15 +106,15 @@ class Store(Reads):
         display_name = check_text(display_name or username, "displayName", MAX_DISPLAY_NAME)
         check_text(bio, "bio", MAX_BIO, minimum=0)
         user_id = keys.new_id()
-        user = User(user_id, username, display_name, bio, created_at(user_id))
-        try:
-            await self.table.transact([_put(item) for item in user_items(user, subject)])
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(1):
-                raise AlreadyExists(f"username {username!r} is taken") from None
-            if cancelled.failed(2):
-                raise AlreadyExists("this identity already has a profile") from None
-            raise _unexpected(cancelled) from cancelled
+        user = User(id=user_id, username=username, display_name=display_name, bio=bio,
+                    created_at=created_at(user_id))  # fmt: skip
+        claim = UsernameClaim(username=username, user_id=user_id)
+        link = SubjectLink(subject=subject, user_id=user_id)
+        await self.table.transact([
+            put(user.item(), ABSENT),
+            put(claim.item(), ABSENT, refuse(AlreadyExists(f"username {username!r} is taken"))),
+            put(link.item(), ABSENT, refuse(AlreadyExists("this identity already has a profile"))),
+        ])  # fmt: skip
         return user
 
     async def create_post(
@@ -134,19 +132,17 @@ class Store(Reads):
         unique_tags = check_tags(tags)
         post_id = keys.new_id()
         stamp = created_at(post_id)
-        post = Post(post_id, author_id, title, content, url, unique_tags, 0, 0, 1, 0, stamp, stamp)
-        try:
-            await self.table.transact(
-                [
-                    self._user_exists(author_id),
-                    _put(post_item(post)),
-                    *(_put(tag_item(post_id, tag)) for tag in unique_tags),
-                ]
-            )
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0):
-                raise NotFound("the author has no profile") from None
-            raise _unexpected(cancelled) from cancelled
+        post = Post(id=post_id, author_id=author_id, title=title, url=url, tags=unique_tags,
+                    ups=0, downs=0, version=1, comment_count=0, created_at=stamp,
+                    updated_at=stamp, score=0)  # fmt: skip
+        body = PostBody(post_id=post_id, content=content)
+        await self.table.transact([
+            _author_exists(author_id),
+            put(post.item(), ABSENT),
+            put(body.item(), ABSENT),
+            put(AuthorLink(post_id=post_id, author_id=author_id).item(), ABSENT),
+            *(put(TagLink(post_id=post_id, tag=tag).item(), ABSENT) for tag in unique_tags),
+        ])  # fmt: skip
         return post
 
     async def update_post(
@@ -161,92 +157,69 @@ class Store(Reads):
     ) -> Post:
         """Changes the given fields if the post is still at `expected_version`.
 
-        url="" removes the url; None leaves a field as it is.
+        url="" removes the url; None leaves a field as it is. New content goes to the body
+        (and leaves a head written before v4, which still held it).
         """
-        expr = Expr()
-        sets = [
-            f"{expr.name('version')} = {expr.name('version')} + {expr.value(1)}",
-            f"{expr.name('updatedAt')} = {expr.value(now())}",
-        ]
-        removes = []
+        change = Update(Post.version.increment(), Post.updated_at.set(now()))
         if title is not None:
-            sets.append(
-                f"{expr.name('title')} = {expr.value(check_text(title, 'title', MAX_TITLE))}"
-            )
+            change += Update(Post.title.set(check_text(title, "title", MAX_TITLE)))
+        if url == "":
+            change += Update(Post.url.remove())
+        elif url is not None:
+            change += Update(Post.url.set(check_url(url)))
         if content is not None:
             check_text(content, "content", MAX_CONTENT)
-            sets.append(f"{expr.name('content')} = {expr.value(content)}")
-        if url == "":
-            removes.append(expr.name("url"))
-        elif url is not None:
-            sets.append(f"{expr.name('url')} = {expr.value(check_url(url))}")
-        if len(sets) == 2 and not removes:
+            change += Update(Post.content.remove())
+        if len(change.actions) == 2:
             raise InvalidInput("nothing to update: give a title, content or url")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        condition = (
-            f"attribute_exists({PK}) AND attribute_not_exists({expr.name(DELETING)})"
-            f" AND {expr.name('authorId')} = {expr.value(actor_id)}"
-            f" AND {expr.name('version')} = {expr.value(expected_version)}"
-        )
-        try:
-            response = await self.table.call(
-                "update_item",
-                TableName=self.table.name,
-                Key=key_attributes(keys.post_key(post_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **expr.params(),
-            )
-        except ConditionFailed as failed:
-            raise _refusal(failed.item, actor_id) from None
-        return POST.decode(unmarshal_item(response["Attributes"]))
+        condition = LIVE & Post.author_id.eq(actor_id) & Post.version.eq(expected_version)
+        head = update(Post.key_of(id=post_id), change, condition, _post_refusal(actor_id))
+        if content is None:
+            new = await self.table.write(head, return_new=True)
+            assert new is not None
+            return Post.decode(new)
+        await self.table.transact([head, put(PostBody(post_id=post_id, content=content).item())])
+        post = await self._head(post_id)
+        if post is None:
+            raise NotFound("post not found")
+        return post
+
+    async def _head(self, post_id: str) -> Post | None:
+        found = await self.table.get_items([Post.key_of(id=post_id)], consistent=True)
+        item = found.get(Post.key_of(id=post_id))
+        return None if item is None or item.get(Post.deleting.name) else Post.decode(item)
 
     async def delete_post(self, actor_id: str, post_id: str, expected_version: int) -> None:
-        """Deletes the post with its comments, votes and tags.
+        """Deletes the post with its body, comments, votes and links.
 
-        First the post is marked `deleting` (which also takes it out of the indexes and makes
+        First the head is marked `deleting` (which also takes it out of the indexes and makes
         every child write fail), then its item collection is swept. A retry after a crash
         finds the mark and finishes the sweep, whatever version it passes.
         """
-        post_key = keys.post_key(post_id)
-        expr = Expr()
-        deleting = expr.name(DELETING)
-        index_keys = ", ".join(expr.name(a) for a in (GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk))
+        head = Post.key_of(id=post_id)
+        out_of_indexes = [attribute_named(name).remove() for name in _index_attributes()]
         condition = (
-            f"attribute_exists({PK}) AND {expr.name('authorId')} = {expr.value(actor_id)}"
-            f" AND ({expr.name('version')} = {expr.value(expected_version)}"
-            f" OR {deleting} = {expr.value(True)})"
-        )
-        try:
-            await self.table.call(
-                "update_item",
-                TableName=self.table.name,
-                Key=key_attributes(post_key),
-                UpdateExpression=f"SET {deleting} = {expr.value(True)} REMOVE {index_keys}",
-                ConditionExpression=condition,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **expr.params(),
-            )
-        except ConditionFailed as failed:
-            raise _refusal(failed.item, actor_id) from None
-        await self._sweep(post_key)
+            EXISTS & Post.author_id.eq(actor_id)
+            & (Post.version.eq(expected_version) | Post.deleting.eq(True))
+        )  # fmt: skip
+        mark = Update(Post.deleting.set(True), *out_of_indexes)
+        await self.table.write(update(head, mark, condition, _post_refusal(actor_id)))
+        await self._sweep(head)
 
-    async def _sweep(self, post_key: Key) -> None:
-        children: list[Key] = []
+    async def _sweep(self, head: Key[Post]) -> None:
+        children: list[Key[Any]] = []
         start: dict[str, str] | None = None
         while True:
             # Consistent: a child written just before the mark must be seen and removed.
             items, more = await self.table.query(
-                TABLE, post_key.pk, limit=1000, start=start, keys_only=True, consistent=True
+                keys.TABLE, head.pk, limit=1000, start=start, keys_only=True, consistent=True
             )
-            children.extend(Key(i[PK], i["SK"]) for i in items if i["SK"] != post_key.sk)
+            children.extend(Key(i[TABLE.pk], i[TABLE.sk]) for i in items if i[TABLE.sk] != head.sk)
             if not more:
                 break
-            start = {PK: items[-1][PK], "SK": items[-1]["SK"]}
+            start = {TABLE.pk: items[-1][TABLE.pk], TABLE.sk: items[-1][TABLE.sk]}
         await self.table.delete_keys(children)
-        await self.table.delete_keys([post_key])  # last: its mark is what a retry resumes
+        await self.table.delete_keys([head])  # last: its mark is what a retry resumes
 
     async def add_tag(self, actor_id: str, post_id: str, tag: str) -> Post:
         """Idempotent: adding a tag the post has changes nothing."""
@@ -258,217 +231,120 @@ class Store(Reads):
 
     async def _change_tag(self, actor_id: str, post_id: str, tag: str, add: bool) -> Post:
         keys.check_tag(tag)
-        post_key = keys.post_key(post_id)
-        expr = Expr()
-        tags = expr.name("tags")
-        condition = (
-            f"attribute_exists({PK}) AND attribute_not_exists({expr.name(DELETING)})"
-            f" AND {expr.name('authorId')} = {expr.value(actor_id)}"
-        )
+        tags = frozenset([tag])
+        condition = LIVE & Post.author_id.eq(actor_id)
         if add:
-            condition += (
-                f" AND (attribute_not_exists({tags}) OR size({tags}) < {expr.value(MAX_TAGS)})"
-            )
-        version = expr.name("version")
-        update = (
-            f"{'ADD' if add else 'DELETE'} {tags} {expr.value(frozenset([tag]))}"
-            f" SET {version} = {version} + {expr.value(1)},"
-            f" {expr.name('updatedAt')} = {expr.value(now())}"
+            condition = condition & (Post.tags.absent() | Post.tags.size_below(MAX_TAGS))
+        change = Update(
+            Post.tags.add(tags) if add else Post.tags.delete(tags),
+            Post.version.increment(),
+            Post.updated_at.set(now()),
         )
-        tag_key = keys.tag_key(post_id, tag)
-        tag_action: dict[str, Any] = (
-            _put(tag_item(post_id, tag))
-            if add
-            else {
-                "Delete": {
-                    "Key": key_attributes(tag_key),
-                    "ConditionExpression": f"attribute_exists({PK})",
-                }
-            }
-        )
-        try:
+        refused = _post_refusal(actor_id)
+
+        def refusal(head: Item | None) -> StoreError | None:
+            error = refused(head)
+            if not isinstance(error, VersionConflict):
+                return error
+            assert head is not None
+            if (tag in (head.get(Post.tags.name) or ())) == add:
+                return None  # already there (or already gone): nothing to change
+            return InvalidInput(f"a post has at most {MAX_TAGS} tags")
+
+        link = TagLink(post_id=post_id, tag=tag)
+        link_write = (put(link.item(), ABSENT) if add
+                      else delete(link.primary_key(), EXISTS))  # fmt: skip
+        # Cancelled with no refusal: the tag was already there (or gone): nothing to change.
+        with contextlib.suppress(TransactionCancelled):
             await self.table.transact(
-                [
-                    {
-                        "Update": {
-                            "Key": key_attributes(post_key),
-                            "UpdateExpression": update,
-                            "ConditionExpression": condition,
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                            **expr.params(),
-                        }
-                    },
-                    tag_action,
-                ]
+                [update(Post.key_of(id=post_id), change, condition, refusal), link_write]
             )
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0):
-                old = cancelled.reasons[0].item
-                refusal = _refusal(old, actor_id)
-                if not isinstance(refusal, VersionConflict):
-                    raise refusal from None
-                if not cancelled.failed(1):
-                    raise InvalidInput(f"a post has at most {MAX_TAGS} tags") from None
-            elif not cancelled.failed(1):
-                raise _unexpected(cancelled) from cancelled
-            # The tag was already there (or already gone): nothing to change.
-        post: Post | None = await self.get(post_key, consistent=True)
+        post = await self._head(post_id)
         if post is None:
             raise NotFound("post not found")
         return post
 
     async def vote(self, user_id: str, post_id: str, direction: Direction | None) -> Post:
-        """Sets the user's vote (None withdraws it); ups/downs move in the same transaction.
+        """Sets the user's vote (None withdraws it); ups/downs and score move in the same
+        transaction, which rewrites only the post's small head.
 
         Returns the post as of this vote: read with the vote, plus this vote's change (a
         concurrent voter's change may be missing; the next read has it). That saves reading
         the post again after the transaction.
         """
-        vote_key = keys.vote_key(post_id, user_id)
-        post_key = keys.post_key(post_id)
+        vote_key = Vote.key_of(post_id=post_id, user_id=user_id)
+        head_key = Post.key_of(id=post_id)
         async for attempt in self.table.backoff.tries():
             with retrying(attempt > 0):
-                found = await self.table.get_items([vote_key, post_key], consistent=True)
-                post = self._live_post(found.get(post_key))
+                found = await self.table.get_items([vote_key, head_key], consistent=True)
+                item = found.get(head_key)
+                if item is None or item.get(Post.deleting.name):
+                    raise NotFound("post not found")
+                post = Post.decode(item)
                 current = found.get(vote_key)
-                old = current["direction"] if current else None
+                old = Vote.decode(current).direction if current else None
                 if old == direction:
                     return post
-                vote_expr = Expr()
-                vote_condition = (
-                    _NOT_EXISTS
-                    if old is None
-                    else f"{vote_expr.name('direction')} = {vote_expr.value(old)}"
-                )
-                vote_action: dict[str, Any]
-                if direction is None:
-                    vote_action = {"Delete": {"Key": key_attributes(vote_key)}}
-                else:
-                    item = vote_item(Vote(post_id, user_id, direction))
-                    vote_action = {"Put": {"Item": marshal_item(item)}}
-                body = next(iter(vote_action.values()))
-                body["ConditionExpression"] = vote_condition
-                body.update(vote_expr.params())
+                held = ABSENT if old is None else Vote.direction.eq(old)
+                vote_write = (
+                    delete(vote_key, held) if direction is None
+                    else put(Vote(post_id=post_id, user_id=user_id, direction=direction).item(),
+                             held)
+                )  # fmt: skip
                 ups = int(direction == "UP") - int(old == "UP")
                 downs = int(direction == "DOWN") - int(old == "DOWN")
-                post_expr = Expr()
-                score = post_expr.name("score")
-                # `score` follows ups - downs. A post written before schema v2 has none yet:
-                # start from the counts just read, and only if they are still the counts.
-                unchanged = (
-                    f"{post_expr.name('ups')} = {post_expr.value(post.ups)}"
-                    f" AND {post_expr.name('downs')} = {post_expr.value(post.downs)}"
+                # A head written before schema v2 has no score yet: start from the counts
+                # just read, and only if they are still the counts.
+                unchanged = Post.ups.eq(post.ups) & Post.downs.eq(post.downs)
+                change = Update(
+                    Post.ups.add(ups),
+                    Post.downs.add(downs),
+                    Post.score.shift(score_of(post.ups, post.downs), score_of(ups, downs)),
                 )
+                condition: Condition = LIVE & (Post.score.exists() | unchanged)
                 try:
                     await self.table.transact(
-                        [
-                            vote_action,
-                            {
-                                "Update": {
-                                    "Key": key_attributes(post_key),
-                                    "UpdateExpression": (
-                                        f"ADD {post_expr.name('ups')} {post_expr.value(ups)},"
-                                        f" {post_expr.name('downs')} {post_expr.value(downs)}"
-                                        f" SET {score} = if_not_exists({score},"
-                                        f" {post_expr.value(post.ups - post.downs)})"
-                                        f" + {post_expr.value(ups - downs)}"
-                                    ),
-                                    "ConditionExpression": (
-                                        f"attribute_exists({PK})"
-                                        f" AND attribute_not_exists({post_expr.name(DELETING)})"
-                                        f" AND (attribute_exists({score}) OR ({unchanged}))"
-                                    ),
-                                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                                    **post_expr.params(),
-                                }
-                            },
-                        ]
+                        [vote_write, update(head_key, change, condition, _gone)]
                     )
-                    return replace(
-                        post, ups=post.ups + ups, downs=post.downs + downs,
-                        score=post.score + ups - downs,
-                    )  # fmt: skip
-                except TransactionCancelled as cancelled:
-                    if cancelled.failed(1):
-                        now_post = cancelled.reasons[1].item
-                        if now_post is None or now_post.get(DELETING):
-                            raise NotFound("post not found") from None
-                    elif not cancelled.failed(0):
-                        raise _unexpected(cancelled) from cancelled
-                    # This user's vote, or an old post's counts, changed meanwhile: read again.
+                except TransactionCancelled:
+                    continue  # this user's vote, or an old head's counts, changed: read again
+                return post.replace(ups=post.ups + ups, downs=post.downs + downs,
+                                    score=post.score + score_of(ups, downs))  # fmt: skip
         raise Unavailable("the vote kept changing concurrently; try again")
-
-    def _live_post(self, item: Item | None) -> Post:
-        if item is None or item.get(DELETING):
-            raise NotFound("post not found")
-        return POST.decode(item)
 
     async def add_comment(self, author_id: str, post_id: str, body: str) -> Comment:
         check_text(body, "body", MAX_BODY)
         comment_id = keys.new_id()
-        comment = Comment(comment_id, post_id, author_id, body, created_at(comment_id))
-        try:
-            await self.table.transact(
-                [
-                    self._user_exists(author_id),
-                    _put(comment_item(comment)),
-                    self._count_comment(post_id, 1),
-                ]
-            )
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0):
-                raise NotFound("the author has no profile") from None
-            if cancelled.failed(2):
-                raise NotFound("post not found") from None
-            raise _unexpected(cancelled) from cancelled
+        comment = Comment(id=comment_id, post_id=post_id, author_id=author_id, body=body,
+                          created_at=created_at(comment_id))  # fmt: skip
+        await self.table.transact([
+            _author_exists(author_id),
+            put(comment.item(), ABSENT),
+            update(Post.key_of(id=post_id), Update(Post.comment_count.add(1)), LIVE,
+                   refuse(NotFound("post not found"))),
+        ])  # fmt: skip
         return comment
 
     async def delete_comment(self, actor_id: str, post_id: str, comment_id: str) -> None:
         """Allowed to the comment's author and to the post's author."""
-        comment_key = keys.comment_key(post_id, comment_id)
-        found = await self.table.get_items([comment_key, keys.post_key(post_id)], consistent=True)
-        comment = found.get(comment_key)
-        post = found.get(keys.post_key(post_id))
+        comment_key = Comment.key_of(post_id=post_id, id=comment_id)
+        head_key = Post.key_of(id=post_id)
+        found = await self.table.get_items([comment_key, head_key], consistent=True)
+        comment, head = found.get(comment_key), found.get(head_key)
         if comment is None:
             raise NotFound("comment not found")
-        if actor_id not in (comment["authorId"], post and post["authorId"]):
+        owners = (comment[Comment.author_id.name], head and head[Post.author_id.name])
+        if actor_id not in owners:
             raise Forbidden("only the comment's author or the post's author may delete it")
-        try:
-            await self.table.transact(
-                [
-                    {
-                        "Delete": {
-                            "Key": key_attributes(comment_key),
-                            "ConditionExpression": f"attribute_exists({PK})",
-                        }
-                    },
-                    self._count_comment(post_id, -1),
-                ]
-            )
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0):
-                raise NotFound("comment not found") from None
-            if not cancelled.failed(1):
-                raise _unexpected(cancelled) from cancelled
-            # The post is being deleted: its sweep removes the comment.
+        # Cancelled with no refusal: the post is being deleted; its sweep removes the comment.
+        with contextlib.suppress(TransactionCancelled):
+            await self.table.transact([
+                delete(comment_key, EXISTS, refuse(NotFound("comment not found"))),
+                update(head_key, Update(Post.comment_count.add(-1)), LIVE),
+            ])  # fmt: skip
 
-    def _user_exists(self, user_id: str) -> dict[str, Any]:
-        return {
-            "ConditionCheck": {
-                "Key": key_attributes(keys.user_key(user_id)),
-                "ConditionExpression": f"attribute_exists({PK})",
-            }
-        }
 
-    def _count_comment(self, post_id: str, delta: int) -> dict[str, Any]:
-        expr = Expr()
-        return {
-            "Update": {
-                "Key": key_attributes(keys.post_key(post_id)),
-                "UpdateExpression": f"ADD {expr.name('commentCount')} {expr.value(delta)}",
-                "ConditionExpression": (
-                    f"attribute_exists({PK}) AND attribute_not_exists({expr.name(DELETING)})"
-                ),
-                **expr.params(),
-            }
-        }
+def _index_attributes() -> list[str]:
+    """Every index key attribute: a head being deleted leaves all of its indexes."""
+    return list(dict.fromkeys(name for index in keys.INDEXES for name in index.keys
+                              if name != Post.score.name))  # fmt: skip

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from singlet_tools.local import LocalUnavailable, start
+from singlet_tools.tables import create_table, delete_table
 
 from store import Store, Table
 from store.client import open_client
-from store.local import LocalUnavailable, start
 from store.retry import Backoff
-from store.schema import create_table, delete_table
 from store.usage import Usage, meter_of
 
 if TYPE_CHECKING:
@@ -39,6 +39,18 @@ def dynamodb_endpoint() -> Iterator[str]:
         local = start()
     except LocalUnavailable as error:
         pytest.exit(f"singlet: {error}", returncode=3)
+    yield local.endpoint_url
+    local.stop()
+
+
+@pytest.fixture
+def own_dynamodb() -> Iterator[str]:
+    """A DynamoDB Local for this test alone (DYNAMODB_ENDPOINT_URL's endpoint if set)."""
+    configured = os.environ.get("DYNAMODB_ENDPOINT_URL")
+    if configured:
+        yield configured
+        return
+    local = start()
     yield local.endpoint_url
     local.stop()
 

@@ -22,7 +22,7 @@ from resolvers.mutation import AddCommentInput, CreatePostInput
 from resolvers.types import Connection, Edge, Node, PageInfo, VoteDirection
 from store import InvalidInput, NotFound, keys
 from store.attrs import Item, marshal, marshal_item, unmarshal_item
-from store.writes import created_at
+from store.limits import created_at
 
 from .tables import Tables
 

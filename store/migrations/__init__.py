@@ -6,8 +6,9 @@ from ..errors import InvalidInput
 from .base import Change, Migration
 from .m0001_post_score import PostScore
 from .m0002_lowercase_tags import LowercaseTags
+from .m0003_post_body import PostBodies
 
-MIGRATIONS: tuple[Migration, ...] = (PostScore(), LowercaseTags())
+MIGRATIONS: tuple[Migration, ...] = (PostScore(), LowercaseTags(), PostBodies())
 
 
 def get(migration_id: str) -> Migration:

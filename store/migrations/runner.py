@@ -19,21 +19,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from .. import keys
-from ..attrs import Item, marshal_item, unmarshal_item
-from ..codecs import ENTITY_ATTR, VERSION_ATTR
+from ..attrs import Item, unmarshal_item
+from ..entities import MigrationCheckpoint, MigrationRun, Post
 from ..errors import InvalidInput, StoreError, Unavailable
-from ..keys import Key, key_item
+from ..expressions import Condition, Update
+from ..keys import TABLE
+from ..limits import now
+from ..model import ENTITY, VERSION, Attribute, attribute_named
 from ..retry import Backoff
-from ..table import ConditionFailed, Expr, Table, TransactionCancelled, key_attributes
+from ..table import ConditionFailed, Table, TransactionCancelled, key_of, update
 from ..tasks import gather
-from ..writes import now
+from ..usage import Usage, metering
 from . import MIGRATIONS
 from .base import Change, Migration
 
 log = logging.getLogger(__name__)
 
-DELETING = "deleting"
 ATTEMPTS = 4  # per item: a conflict with a concurrent write is retried on a fresh read
 
 
@@ -84,13 +85,6 @@ class CapacityLimit:
             await asyncio.sleep(self._free_at - moment)
 
 
-def _consumed(response: dict[str, Any]) -> float:
-    consumed = response.get("ConsumedCapacity") or []
-    if isinstance(consumed, dict):
-        consumed = [consumed]
-    return float(sum(c.get("CapacityUnits", 0.0) for c in consumed))
-
-
 class Runner:
     def __init__(
         self,
@@ -115,19 +109,24 @@ class Runner:
 
     # Status and records
 
-    async def record(self) -> Item | None:
-        found = await self.table.get_items([keys.migration_run_key(self.migration.id)], True)
-        return found.get(keys.migration_run_key(self.migration.id))
+    async def record(self) -> MigrationRun | None:
+        found = await self.table.get_items([self._run_key], True)
+        item = found.get(self._run_key)
+        return MigrationRun.decode(item) if item else None
 
-    async def checkpoints(self) -> dict[int, Item]:
+    @property
+    def _run_key(self) -> Any:
+        return MigrationRun.key_of(migration=self.migration.id)
+
+    async def checkpoints(self) -> dict[int, MigrationCheckpoint]:
         """Each segment's checkpoint of the current (or last) run, by segment number."""
-        partition = keys.migration_run_key(self.migration.id).pk
-        items, _ = await self.table.query(keys.TABLE, partition, limit=10_000, consistent=True)
-        return {int(i["SK"].split("#")[1]): i for i in items if i["SK"].startswith("SEGMENT#")}
+        items, _ = await self.table.query(TABLE, self._run_key.pk, limit=10_000, consistent=True)
+        found = [MigrationCheckpoint.decode(i) for i in items
+                 if i.get(ENTITY) == MigrationCheckpoint.entity]  # fmt: skip
+        return {c.segment: c for c in found}
 
-    async def _put(self, key: Key, attributes: dict[str, Any]) -> None:
-        item = {**key_item(key), ENTITY_ATTR: "MigrationRecord", VERSION_ATTR: 1, **attributes}
-        await self.table.call("put_item", TableName=self.table.name, Item=marshal_item(item))
+    async def _save(self, record: MigrationRun | MigrationCheckpoint) -> None:
+        await self.table.put_items([record.item()])
 
     # Plan: a dry run
 
@@ -140,15 +139,15 @@ class Runner:
                 for item in page.items:
                     if not self._ours(item):
                         continue
-                    if int(item.get(VERSION_ATTR, 1)) >= self.migration.to_version:
+                    if int(item.get(VERSION, 1)) >= self.migration.to_version:
                         plan.current += 1
                         continue
                     try:
                         change = self.migration.change(item)
                     except InvalidInput as error:
-                        plan.failures.append(f"{item['PK']} {item['SK']}: {error}")
+                        plan.failures.append(f"{_where(item)}: {error}")
                         continue
-                    plan.by_entity[item[ENTITY_ATTR]] += 1
+                    plan.by_entity[item[ENTITY]] += 1
                     # Samples that show a real change beat ones where only the version moves.
                     if len(plan.samples) < samples and (change.set or change.remove):
                         plan.samples.append((item, self._after(item, change)))
@@ -158,27 +157,27 @@ class Runner:
         return plan
 
     def _after(self, item: Item, change: Change) -> Item:
-        after = {k: v for k, v in item.items() if k not in change.remove}
-        return {**after, **change.set, VERSION_ATTR: self.migration.to_version}
+        removed = {a.name for a in change.remove}
+        after = {k: v for k, v in item.items() if k not in removed}
+        changed = {a.name: a.to_item(v) for a, v in change.set.items()}
+        return {**after, **changed, VERSION: self.migration.to_version}
 
     # Run: resumable
 
     async def run(self) -> Counts:
         await self._check_order()
         record = await self.record()
-        if record is not None and record.get("status") == "applied":
-            raise AlreadyApplied(f"{self.migration.id} is already applied: nothing to do")
-        if record is not None and record.get("status") == "running":
-            self.segments = int(record["segments"])  # resume with the same split
-            log.info("resuming %s", self.migration.id)
+        migration = self.migration.id
+        if record is not None and record.status == "applied":
+            raise AlreadyApplied(f"{migration} is already applied: nothing to do")
+        if record is not None and record.status == "running":
+            self.segments = record.segments  # resume with the same split
+            log.info("resuming %s", migration)
         else:  # new, or a pass that left skipped/failed items: scan again from the start
-            for old in (await self.checkpoints()).values():
-                await self.table.delete_keys([Key(old["PK"], old["SK"])])
-            await self._put(
-                keys.migration_run_key(self.migration.id),
-                {"migration": self.migration.id, "status": "running",
-                 "segments": self.segments, "startedAt": now()},
-            )  # fmt: skip
+            old = await self.checkpoints()
+            await self.table.delete_keys([c.primary_key() for c in old.values()])
+            await self._save(MigrationRun(migration=migration, status="running",
+                                          segments=self.segments, started_at=now()))  # fmt: skip
         checkpoints = await self.checkpoints()
         totals = Counts()
         results = await gather(
@@ -187,11 +186,10 @@ class Runner:
         for counts in results:
             totals.add(counts)
         done = totals.skipped == 0 and totals.failed == 0
-        await self._put(
-            keys.migration_run_key(self.migration.id),
-            {"migration": self.migration.id, "status": "applied" if done else "incomplete",
-             "segments": self.segments, "finishedAt": now(), "counts": json.dumps(asdict(totals))},
-        )  # fmt: skip
+        await self._save(MigrationRun(
+            migration=migration, status="applied" if done else "incomplete",
+            segments=self.segments, finished_at=now(), counts=json.dumps(asdict(totals)),
+        ))  # fmt: skip
         return totals
 
     async def _check_order(self) -> None:
@@ -200,17 +198,16 @@ class Runner:
             if earlier.id == self.migration.id:
                 return
             if set(earlier.entities) & set(self.migration.entities):
-                found = await self.table.get_items([keys.migration_run_key(earlier.id)], True)
-                record = found.get(keys.migration_run_key(earlier.id))
-                if record is None or record.get("status") != "applied":
+                record = await Runner(self.table, earlier).record()
+                if record is None or record.status != "applied":
                     raise MigrationError(f"apply {earlier.id} first")
 
-    async def _segment(self, n: int, checkpoint: Item | None) -> Counts:
+    async def _segment(self, n: int, checkpoint: MigrationCheckpoint | None) -> Counts:
         """One Scan segment from its checkpoint to its end; returns its counts this pass."""
         counts = Counts()
-        if checkpoint is not None and checkpoint.get("done"):
+        if checkpoint is not None and checkpoint.done:
             return counts
-        position = json.loads(checkpoint["position"]) if checkpoint else None
+        position = json.loads(checkpoint.position) if checkpoint else None
         async for page in self._scan(n, position):
             page_counts = Counts(scanned=len(page.items), capacity=page.capacity)
             outcomes = await gather(*(self._one(item) for item in page.items))
@@ -221,11 +218,10 @@ class Runner:
             counts.add(page_counts)
             # Written after the page: a kill before this line redoes the page, and the
             # conditional writes make the redo find those items current.
-            await self._put(
-                keys.migration_segment_key(self.migration.id, n),
-                {"position": json.dumps(page.last), "done": page.last is None,
-                 "counts": json.dumps(asdict(counts))},
-            )  # fmt: skip
+            await self._save(MigrationCheckpoint(
+                migration=self.migration.id, segment=n, position=json.dumps(page.last),
+                done=page.last is None, counts=json.dumps(asdict(counts)),
+            ))  # fmt: skip
             self.on_progress(len(page.items))
         return counts
 
@@ -239,72 +235,55 @@ class Runner:
         tries = replace(self.backoff, attempts=ATTEMPTS).tries()
         async with self._writers:
             async for _ in tries:
-                if int(item.get(VERSION_ATTR, 1)) >= self.migration.to_version:
+                if int(item.get(VERSION, 1)) >= self.migration.to_version:
                     return "current", capacity  # (on a retry: someone else moved it)
-                if item.get(DELETING):
+                if item.get(Post.deleting.name):
                     return "skipped", capacity  # its delete sweep is removing it
                 try:
                     change = self.migration.change(item)
                 except InvalidInput as error:
-                    log.error("%s cannot migrate %s %s: %s", self.migration.id,
-                              item["PK"], item["SK"], error)  # fmt: skip
+                    log.error("%s cannot migrate %s: %s", self.migration.id, _where(item), error)
                     return "failed", capacity
                 try:
                     capacity += await self._write(item, change)
                     return "migrated", capacity
                 except (ConditionFailed, TransactionCancelled) as conflict:
-                    if isinstance(conflict, TransactionCancelled) and not conflict.failed(0):
-                        log.error("%s: transaction cancelled for %s %s: %s",
-                                  self.migration.id, item["PK"], item["SK"], conflict)  # fmt: skip
+                    if isinstance(conflict, TransactionCancelled) and not _own_failed(conflict):
+                        log.error("%s: transaction cancelled for %s: %s",
+                                  self.migration.id, _where(item), conflict)  # fmt: skip
                         return "failed", capacity
                 except Unavailable:
                     pass  # throttled after botocore's own retries: the backoff waits
-                fresh = await self.table.get_items([Key(item["PK"], item["SK"])], True)
-                found = fresh.get(Key(item["PK"], item["SK"]))
+                fresh = await self.table.get_items([key_of(item)], True)
+                found = fresh.get(key_of(item))
                 if found is None:
                     return "skipped", capacity  # deleted meanwhile
                 item = found
         return "skipped", capacity
 
     async def _write(self, item: Item, change: Change) -> float:
-        expr = Expr()
-        version = expr.name(VERSION_ATTR)
-        sets = [f"{expr.name(k)} = {expr.value(v)}" for k, v in change.set.items()]
-        sets.append(f"{version} = {expr.value(self.migration.to_version)}")
-        update = "SET " + ", ".join(sets)
-        if change.remove:
-            update += " REMOVE " + ", ".join(expr.name(a) for a in change.remove)
-        guards = [
-            f"{version} = {expr.value(item[VERSION_ATTR])}"
-            if VERSION_ATTR in item
-            else f"attribute_not_exists({version})",
-            f"attribute_not_exists({expr.name(DELETING)})",
-        ]
-        for attribute in ("version", *self.migration.reads):
-            if attribute in item:
-                guards.append(f"{expr.name(attribute)} = {expr.value(item[attribute])}")
-            elif attribute != "version":
-                guards.append(f"attribute_not_exists({expr.name(attribute)})")
-        body = {
-            "Key": key_attributes(Key(item["PK"], item["SK"])),
-            "UpdateExpression": update,
-            "ConditionExpression": " AND ".join(guards),
-            **expr.params(),
-        }
-        if change.also:
-            response = await self.table.transact(
-                [{"Update": body}, *change.also], ReturnConsumedCapacity="TOTAL"
-            )
-        else:
-            response = await self.table.call(
-                "update_item", TableName=self.table.name, ReturnConsumedCapacity="TOTAL", **body
-            )
-        used = _consumed(response)
-        await self.limit.spend(used)
-        return used
+        """The change, guarded on the item's schema version, its not being deleted and the
+        values it was computed from; returns the capacity it used."""
+        version = attribute_named(VERSION)
+        actions = [a.set(v) for a, v in change.set.items()]
+        actions += [version.set(self.migration.to_version), *(a.remove() for a in change.remove)]
+        guard: Condition = (
+            version.eq(item[VERSION]) if VERSION in item else version.absent()
+        ) & Post.deleting.absent()
+        for attribute in self.migration.reads:
+            guard = guard & _holds(attribute, item)
+        write = update(key_of(item), Update(*actions), guard)
+        usage = Usage()
+        with metering(usage):
+            if change.also:
+                await self.table.transact([write, *change.also])
+            else:
+                await self.table.write(write)
+        await self.limit.spend(usage.capacity)
+        return usage.capacity
 
     def _ours(self, item: Item) -> bool:
-        return item.get(ENTITY_ATTR) in self.migration.entities
+        return item.get(ENTITY) in {e.entity for e in self.migration.entities}
 
     async def _scan(self, segment: int, start: dict[str, Any] | None) -> Any:
         """Scan pages of one segment from `start` (a raw LastEvaluatedKey)."""
@@ -314,19 +293,20 @@ class Runner:
                 "Segment": segment,
                 "TotalSegments": self.segments,
                 "Limit": self.page_size,
-                "ReturnConsumedCapacity": "TOTAL",
             }
             if start:
                 params["ExclusiveStartKey"] = start
+            usage = Usage()
             async for _ in self.backoff.tries():
                 try:
-                    response = await self.table.call("scan", **params)
+                    with metering(usage):
+                        response = await self.table.call("scan", **params)
                     break
                 except Unavailable:
                     continue
             else:
                 raise Unavailable("the table kept throttling the migration's Scan")
-            capacity = _consumed(response)
+            capacity = usage.capacity
             await self.limit.spend(capacity)
             start = response.get("LastEvaluatedKey")
             yield _Page([unmarshal_item(i) for i in response.get("Items", [])], start, capacity)
@@ -350,12 +330,29 @@ async def status(
         runner = Runner(table, migration)
         record = await runner.record()
         row: dict[str, Any] = {"id": migration.id, "description": migration.description,
-                               "status": record.get("status") if record else "pending"}  # fmt: skip
+                               "status": record.status if record else "pending"}  # fmt: skip
         if record is not None:
             checkpoints = await runner.checkpoints()
-            row["segments_done"] = sum(1 for c in checkpoints.values() if c.get("done"))
-            row["segments"] = int(record.get("segments", 0))
-            row["scanned"] = sum(json.loads(c["counts"])["scanned"] for c in checkpoints.values())
-            row["finished_at"] = record.get("finishedAt")
+            row["segments_done"] = sum(1 for c in checkpoints.values() if c.done)
+            row["segments"] = record.segments
+            row["scanned"] = sum(json.loads(c.counts)["scanned"] for c in checkpoints.values())
+            row["finished_at"] = record.finished_at
         rows.append(row)
     return rows
+
+
+def _where(item: Item) -> str:
+    key = key_of(item)
+    return f"{key.pk} {key.sk}"
+
+
+def _holds(attribute: Attribute[Any], item: Item) -> Condition:
+    """The attribute still has the value it had in `item` (or is still absent)."""
+    if attribute.name in item:
+        return Condition(lambda e: f"{e.name(attribute.name)} = {e.value(item[attribute.name])}")
+    return attribute.absent()
+
+
+def _own_failed(cancelled: TransactionCancelled) -> bool:
+    """The migrated item's own guard failed (a concurrent change), not another write's."""
+    return bool(cancelled.reasons) and cancelled.reasons[0].code == "ConditionalCheckFailed"

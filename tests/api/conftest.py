@@ -25,11 +25,11 @@ import jwt
 import pytest
 import uvicorn
 from mangum import Mangum
+from singlet_tools.local import free_port
 from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import Settings
-from store.local import free_port
 
 SECRET = "contract-test-secret-of-at-least-32-bytes"
 

@@ -10,7 +10,7 @@ from api.schema import build_schema
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
 from resolvers.ids import global_id
-from store import Store, keys
+from store import AllPosts, Store, keys
 from store.usage import Usage
 
 NESTED = """{ posts(first: 20) { edges { node { title author { username }
@@ -91,7 +91,7 @@ POST_PAGE = """query($id: ID!) { post(id: $id) { title viewerVote author { usern
 
 async def test_post_page_reads_post_and_comments_in_one_query(store: Store, calls: Usage) -> None:
     users = await _blog(store, posts=1, comments=25)
-    (post,) = (await store.all_posts()).items
+    (post,) = (await store.page(AllPosts())).items
     variables = {"id": global_id("Post", post.id)}
     data = await _run(store, calls, POST_PAGE, subject="sub-0", variables=variables)
     assert len(data["post"]["comments"]["edges"]) == 20

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-
-from api.cli import main
-from store.local import free_port
+from singlet_tools.cli import main
+from singlet_tools.local import free_port
 
 SECRET = "cli-test-secret-of-at-least-32-bytes"
 

@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+from singlet_tools.tables import create_table, delete_table
 
 from bench.baseline import tables as baseline_tables
 from bench.baseline.tables import Tables
@@ -17,7 +18,6 @@ from bench.harness import baseline, measure, singlet
 from bench.load import load_baseline, load_singlet
 from bench.workload import NODE_BATCH, operations
 from resolvers.ids import parse_typed_id
-from store.schema import create_table, delete_table
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

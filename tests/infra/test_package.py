@@ -51,6 +51,10 @@ def test_unzipped_artifact_answers_a_function_url_event(
         names = archive.namelist()
         archive.extractall(tmp_path / "task")
     assert not [n for n in names if n.startswith(("tests/", "uvicorn/", "pytest", "mypy"))]
+    # Developer tooling is a distribution of its own: nothing of it, or of its libraries.
+    tooling = ("singlet_tools/", "yaml/", "_yaml/", "rich/", "pygments/", "bench/", "infra/")
+    assert not [n for n in names if n.startswith(tooling)]
+    assert {"api/handler.py", "store/table.json", "resolvers/cost.py"} <= set(names)
     assert not [n for n in names if "__pycache__" in n]
     body = json.dumps({"query": "{ posts(first: 1) { edges { cursor } } }"}).encode()
     event = function_url_event(

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from store import Store, keys
-from store.schema import load_template
+from singlet_tools.tables import load_template
+
+from store import (
+    AllPosts,
+    CommentsByPost,
+    CommentsByUser,
+    ListQuery,
+    Post,
+    PostIdsByTag,
+    PostsByUser,
+    Store,
+    TopPostsByUser,
+    User,
+)
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -77,7 +89,7 @@ async def test_policy_grants_exactly_what_the_store_uses(
         a = await store.create_user("s-a", "alice")
         b = await store.create_user("s-b", "bob")
         post = await store.create_post(a.id, "t", "c", tags=("x",))
-        await store.update_post(a.id, post.id, 1, title="u")
+        await store.update_post(a.id, post.id, 1, title="u", content="new")
         await store.add_tag(a.id, post.id, "y")
         await store.remove_tag(a.id, post.id, "x")
         await store.vote(b.id, post.id, "UP")
@@ -85,14 +97,14 @@ async def test_policy_grants_exactly_what_the_store_uses(
         await store.add_comment(b.id, post.id, "again")
         await store.delete_comment(b.id, post.id, comment.id)
         await store.user_by_username("alice")
-        await store.posts_by_user(a.id)
-        await store.top_posts_by_user(a.id)
-        await store.comments_by_post(post.id)
-        await store.comments_by_user(b.id)
-        await store.all_posts()
-        await store.post_ids_by_tag("y")
+        queries: list[ListQuery[Any]] = [PostsByUser(a.id), TopPostsByUser(a.id),
+                                         CommentsByPost(post.id), CommentsByUser(b.id),
+                                         AllPosts(), PostIdsByTag("y")]  # fmt: skip
+        for query in queries:
+            await store.page(query)
+        await store.post_with_comments(post.id)
         await store.user_vote(post.id, b.id)
-        await store.get_many([keys.user_key(a.id), keys.post_key(post.id)])
+        await store.get_many([User.key_of(id=a.id), Post.key_of(id=post.id)])
         await store.delete_post(a.id, post.id, 4)  # update, add_tag, remove_tag: +3
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", record)

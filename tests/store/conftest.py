@@ -3,12 +3,14 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
-from store import Post, Store, User, keys
-from store.items import post_item
-from store.writes import created_at
+from store import Post, Store, TagLink, User, keys
+from store.entities import POST_PARTITION, STORED_TAG_SORT, TAG_PARTITION
+from store.limits import created_at
+from store.model import ENTITY, VERSION, Segment
 
 _names = itertools.count()
 
@@ -36,20 +38,23 @@ def make_post(store: Store) -> MakePost:
 async def legacy_posts(
     store: Store, author: User, count: int, tags: tuple[str, ...] = (), version: int = 1
 ) -> list[Post]:
-    """Posts as a version-1 table holds them (no `score`), imported with BatchWriteItem, as
-    data written before the model changed, or loaded from elsewhere, arrives."""
+    """Posts as a table of `version` held them, imported with BatchWriteItem, as data written
+    before the model changed (or loaded from elsewhere) arrives: one item holding the content,
+    listed on GSI1 by itself; no `score` before version 2."""
     rng = random.Random(count)
     posts, items = [], []
     for i in range(count):
         post_id = keys.new_id()
         stamp = created_at(post_id)
         ups, downs = rng.randrange(0, 30), rng.randrange(0, 10)
-        post = Post(post_id, author.id, f"legacy {i}", "c", None, tags, ups, downs, 1, 0,
-                    stamp, stamp)  # fmt: skip
-        item = post_item(post)
+        post = Post(id=post_id, author_id=author.id, title=f"legacy {i}", content="c", tags=tags,
+                    ups=ups, downs=downs, version=1, comment_count=0, created_at=stamp,
+                    updated_at=stamp, score=ups - downs)  # fmt: skip
+        item = post.item()
+        item[keys.GSI1.sk] = POST_PARTITION.build(post_id=post_id)  # its own entry on GSI1
         if version < 2:
-            del item["score"]
-        item["schemaVersion"] = version
+            del item[Post.score.name]
+        item[VERSION] = version
         posts.append(post)
         items.append(item)
         items.extend(tag_item_unchecked(post.id, tag) for tag in tags)
@@ -57,8 +62,16 @@ async def legacy_posts(
     return posts
 
 
-def tag_item_unchecked(post_id: str, tag: str) -> dict[str, object]:
+def tag_item_unchecked(post_id: str, tag: str) -> dict[str, Any]:
     """A tag item as an importer wrote it, whatever the case of the tag."""
-    key = keys.stored_tag_key(post_id, tag)
-    return {"PK": key.pk, "SK": key.sk, "GSI1PK": f"TAG#{tag}", "GSI1SK": f"POST#{post_id}",
-            "entity": "TagLink", "schemaVersion": 1, "postId": post_id, "tag": tag}  # fmt: skip
+    anything = Segment(lambda value: value)
+    return {
+        keys.TABLE.pk: POST_PARTITION.build(post_id=post_id),
+        keys.TABLE.sk: STORED_TAG_SORT.build(tag=tag),
+        keys.GSI1.pk: TAG_PARTITION.relaxed(tag=anything).build(tag=tag),
+        keys.GSI1.sk: POST_PARTITION.build(post_id=post_id),
+        ENTITY: TagLink.entity,
+        VERSION: 1,
+        TagLink.post_id.name: post_id,
+        TagLink.tag.name: tag,
+    }

@@ -8,12 +8,14 @@ import random
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from singlet_tools.tables import table_definition, write_table_definition
 
-from store import Post, keys
+from store import AuthorLink, Comment, Post, PostBody, Vote, keys
 from store.attrs import RawItem, marshal_item
 from store.bounds import largest, largest_item
 from store.cost import (
     EVENTUAL,
+    SHAPE_FILE,
     STRONG,
     TRANSACTIONAL,
     Index,
@@ -28,9 +30,8 @@ from store.cost import (
     value_size,
     write_units,
 )
-from store.items import comment_item, post_item
-from store.schema import table_definition
-from store.writes import created_at
+from store.limits import created_at
+from store.table import key_attributes
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -141,9 +142,6 @@ def test_shape_is_the_templates() -> None:
 
 
 def test_table_json_is_generated_from_the_template() -> None:
-    from store.cost import SHAPE_FILE
-    from store.schema import write_table_definition
-
     committed = SHAPE_FILE.read_text()
     try:
         assert write_table_definition() == committed, "run `make schema` and commit"
@@ -152,13 +150,16 @@ def test_table_json_is_generated_from_the_template() -> None:
 
 
 def test_largest_items_are_the_limits() -> None:
-    post = largest_item("Post")
-    assert len(post["content"]["S"]) == 50_000
-    assert len(post["content"]["S"].encode()) == 4 * 50_000
-    assert largest("Post") == item_size(post)
-    assert largest("Comment", "GSI1") == item_size(largest_item("Comment"))
+    body = largest_item(PostBody)
+    assert len(body["content"]["S"]) == 50_000
+    assert len(body["content"]["S"].encode()) == 4 * 50_000
+    assert largest(PostBody) == item_size(body)
+    assert largest(Post) < 4096  # a head, whatever the content: one read unit
     with pytest.raises(ValueError, match="never in"):
-        largest("Vote", "GSI1")
+        largest(PostBody, keys.GSI2)
+    assert largest(Comment, keys.GSI1) == item_size(largest_item(Comment))
+    with pytest.raises(ValueError, match="never in"):
+        largest(Vote, keys.GSI1)
 
 
 # The same rules against DynamoDB Local's figures.
@@ -167,13 +168,15 @@ def test_largest_items_are_the_limits() -> None:
 def _posts(count: int, seed: int) -> list[RawItem]:
     rng = random.Random(seed)
     items = []
-    for i in range(count):
+    for _ in range(count):
         post_id = keys.new_id()
         stamp = created_at(post_id)
-        post = Post(post_id, keys.new_id(), f"title {i}", "é" * rng.randrange(0, 3000),
-                    None, (), rng.randrange(0, 5000), rng.randrange(0, 99), 1, 0, stamp, stamp,
-                    rng.randrange(-50, 5000))  # fmt: skip
-        items.append(marshal_item(post_item(post)))
+        post = Post(id=post_id, author_id=keys.new_id(), title="é" * rng.randrange(1, 200),
+                    url="https://example.org/" + "u" * rng.randrange(0, 2000),
+                    ups=rng.randrange(0, 5000), downs=rng.randrange(0, 99), version=1,
+                    comment_count=0, created_at=stamp, updated_at=stamp,
+                    score=rng.randrange(-50, 5000))  # fmt: skip
+        items.append(marshal_item(post.item()))
     return items
 
 
@@ -197,16 +200,16 @@ async def test_writes_cost_what_dynamodb_local_reports(
                                     ReturnConsumedCapacity="INDEXES")  # fmt: skip
         assert _units(put["ConsumedCapacity"]) == _model(write_units(shape, None, item))
         # A vote: counters and score change (GSI3's sort key: a delete and a put there).
-        after = {**item, "ups": {"N": str(int(item["ups"]["N"]) + 1)},
-                 "score": {"N": str(int(item["score"]["N"]) + 1)}}  # fmt: skip
+        ups, score = Post.ups.name, Post.score.name
+        after = {**item, ups: {"N": str(int(item[ups]["N"]) + 1)},
+                 score: {"N": str(int(item[score]["N"]) + 1)}}  # fmt: skip
         update = await client.update_item(
-            TableName=table_name, Key={"PK": item["PK"], "SK": item["SK"]},
-            UpdateExpression="ADD ups :one, score :one",
+            TableName=table_name, Key=_key(item),
+            UpdateExpression=f"ADD {ups} :one, {score} :one",
             ExpressionAttributeValues={":one": {"N": "1"}}, ReturnConsumedCapacity="INDEXES",
         )  # fmt: skip
         assert _units(update["ConsumedCapacity"]) == _model(write_units(shape, item, after))
-        delete = await client.delete_item(TableName=table_name,
-                                          Key={"PK": item["PK"], "SK": item["SK"]},
+        delete = await client.delete_item(TableName=table_name, Key=_key(item),
                                           ReturnConsumedCapacity="INDEXES")  # fmt: skip
         assert _units(delete["ConsumedCapacity"]) == _model(write_units(shape, after, None))
 
@@ -225,8 +228,8 @@ async def test_transactional_writes_cost_twice_on_dynamodb_local(
         aws = _model(write_units(shape, None, item, transactional=True))
         assert _units(consumed) == {name: 2 * units for name, units in aws.items()}
     check = await client.transact_write_items(
-        TransactItems=[{"ConditionCheck": {"TableName": table_name, "Key": {
-            "PK": {"S": "nothing"}, "SK": {"S": "here"}},
+        TransactItems=[{"ConditionCheck": {"TableName": table_name,
+            "Key": key_attributes(Post.key_of(id=keys.new_id())),
             "ConditionExpression": "attribute_not_exists(PK)"}}],
         ReturnConsumedCapacity="TOTAL",
     )  # fmt: skip
@@ -240,13 +243,14 @@ async def test_reads_cost_what_dynamodb_local_reports(
     items = _posts(40, seed=3)
     author = keys.new_id()
     for item in items:
-        item.update({"GSI1PK": {"S": f"USER#{author}"}})  # one owner: one GSI1 partition
+        link = AuthorLink(post_id=keys.new_id(), author_id=author).item()
+        item.update({k: {"S": link[k]} for k in (keys.GSI1.pk, keys.GSI1.sk)})  # one list
         await client.put_item(TableName=table_name, Item=item)
-    sizes = {item["PK"]["S"]: item_size(item) for item in items}
+    sizes = {item[keys.TABLE.pk]["S"]: item_size(item) for item in items}
     for consistent, rate in ((False, EVENTUAL), (True, STRONG)):
         batch = await client.batch_get_item(
-            RequestItems={table_name: {"Keys": [{"PK": i["PK"], "SK": i["SK"]} for i in items]
-                                       + [{"PK": {"S": "POST#none"}, "SK": {"S": "#POST"}}],
+            RequestItems={table_name: {"Keys": [_key(i) for i in items]
+                                       + [key_attributes(Post.key_of(id=keys.new_id()))],
                                        "ConsistentRead": consistent}},
             ReturnConsumedCapacity="TOTAL",
         )  # fmt: skip
@@ -254,27 +258,24 @@ async def test_reads_cost_what_dynamodb_local_reports(
         assert batch["ConsumedCapacity"][0]["CapacityUnits"] == expected
     for limit in (1, 7, 40):
         query = await client.query(
-            TableName=table_name, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
-            ExpressionAttributeValues={":p": {"S": f"USER#{author}"}}, Limit=limit,
+            TableName=table_name, IndexName=str(keys.GSI1.name),
+            KeyConditionExpression=f"{keys.GSI1.pk} = :p",
+            ExpressionAttributeValues={":p": items[0][keys.GSI1.pk]}, Limit=limit,
             ReturnConsumedCapacity="INDEXES",
         )  # fmt: skip
-        entries = [shape.entry(shape.index("GSI1"), cast(RawItem, i)) for i in query["Items"]]
+        entries = [shape.entry(keys.GSI1, cast(RawItem, i)) for i in query["Items"]]
         read = [item_size(e or {}) for e in entries]
         assert len(read) == limit
-        assert query["ConsumedCapacity"]["GlobalSecondaryIndexes"]["GSI1"]["CapacityUnits"] == (
-            query_read_units(read)
-        )
-    comment = comment_item(largest_comment := _comment())
-    raw = marshal_item(comment)
-    await client.put_item(TableName=table_name, Item=raw)
-    got = await client.get_item(TableName=table_name, Key={"PK": raw["PK"], "SK": raw["SK"]},
-                                ReturnConsumedCapacity="TOTAL")  # fmt: skip
-    assert got["ConsumedCapacity"]["CapacityUnits"] == read_units(item_size(raw))
-    assert largest_comment.body
-
-
-def _comment() -> Any:
-    from store import Comment
-
+        consumed = query["ConsumedCapacity"]["GlobalSecondaryIndexes"][str(keys.GSI1.name)]
+        assert consumed["CapacityUnits"] == query_read_units(read)
     comment_id = keys.new_id()
-    return Comment(comment_id, keys.new_id(), keys.new_id(), "ü" * 9_000, created_at(comment_id))
+    comment = Comment(id=comment_id, post_id=keys.new_id(), author_id=keys.new_id(),
+                      body="ü" * 9_000, created_at=created_at(comment_id))  # fmt: skip
+    raw = marshal_item(comment.item())
+    await client.put_item(TableName=table_name, Item=raw)
+    got = await client.get_item(TableName=table_name, Key=_key(raw), ReturnConsumedCapacity="TOTAL")
+    assert got["ConsumedCapacity"]["CapacityUnits"] == read_units(item_size(raw)) == 2.5
+
+
+def _key(item: RawItem) -> Any:
+    return {keys.TABLE.pk: item[keys.TABLE.pk], keys.TABLE.sk: item[keys.TABLE.sk]}

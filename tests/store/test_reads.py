@@ -6,7 +6,19 @@ import asyncio
 
 import pytest
 
-from store import InvalidInput, Store, keys
+from store import (
+    AllPosts,
+    Comment,
+    CommentsByPost,
+    CommentsByUser,
+    InvalidInput,
+    Post,
+    PostIdsByTag,
+    PostsByUser,
+    Store,
+    User,
+    keys,
+)
 from store.usage import Usage
 from tests.store.conftest import MakePost, MakeUser
 
@@ -31,10 +43,11 @@ async def test_ap1_get_many_mixes_entities_in_one_batch(
     post = await make_post(user)
     comment = await store.add_comment(user.id, post.id, "hi")
     calls.clear()
-    found = await store.get_many(
-        [keys.comment_key(post.id, comment.id), keys.user_key(user.id), keys.post_key(post.id)]
-    )
-    assert found == [comment, user, post.__class__(**{**post.__dict__, "comment_count": 1})]
+    found = await store.get_many([
+        Comment.key_of(post_id=post.id, id=comment.id), User.key_of(id=user.id),
+        Post.key_of(id=post.id),
+    ])  # fmt: skip
+    assert found == [comment, user, post.replace(comment_count=1)]
     assert calls.counts == {"BatchGetItem": 1}
 
 
@@ -56,7 +69,7 @@ async def test_ap3_posts_by_user_newest_first_across_pages(
     posts = [await make_post(author, f"p{i}") for i in range(7)]
     await make_post(other)
     calls.clear()
-    ids, pages = await _all_pages(lambda **kw: store.posts_by_user(author.id, **kw), first=3)
+    ids, pages = await _all_pages(lambda **kw: store.page(PostsByUser(author.id, **kw)), first=3)
     assert ids == [p.id for p in reversed(posts)]
     assert pages == 3
     assert calls.counts == {"Query": 3}  # one Query per page
@@ -72,11 +85,11 @@ async def test_ap4_comments_by_post_oldest_first_in_one_query(
     await store.vote(user.id, post.id, "UP")  # same item collection: must not show up
     await store.add_tag(user.id, post.id, "zzz")
     calls.clear()
-    page = await store.comments_by_post(post.id, first=10)
+    page = await store.page(CommentsByPost(post.id, first=10))
     assert [c.id for c in page.items] == [c.id for c in comments]
     assert not page.has_next_page
     assert calls.counts == {"Query": 1}
-    ids, pages = await _all_pages(lambda **kw: store.comments_by_post(post.id, **kw), first=2)
+    ids, pages = await _all_pages(lambda **kw: store.page(CommentsByPost(post.id, **kw)), first=2)
     assert ids == [c.id for c in comments]
     assert pages == 3
 
@@ -88,7 +101,7 @@ async def test_ap5_comments_by_user_newest_first(
     post = await make_post(bob)
     mine = [await store.add_comment(alice.id, post.id, f"c{i}") for i in range(4)]
     await store.add_comment(bob.id, post.id, "not alice")
-    ids, pages = await _all_pages(lambda **kw: store.comments_by_user(alice.id, **kw), first=3)
+    ids, pages = await _all_pages(lambda **kw: store.page(CommentsByUser(alice.id, **kw)), first=3)
     assert ids == [c.id for c in reversed(mine)]
     assert pages == 2
 
@@ -100,7 +113,7 @@ async def test_ap6_all_posts_newest_first_merged_over_shards(
     posts = [await make_post(user, f"p{i}") for i in range(13)]
     assert len({keys.feed_shard(p.id) for p in posts}) > 1  # really spread
     calls.clear()
-    ids, pages = await _all_pages(store.all_posts, first=5)
+    ids, pages = await _all_pages(lambda **kw: store.page(AllPosts(**kw)), first=5)
     assert ids == [p.id for p in reversed(posts)]
     assert pages == 3
     # One Query per shard per page, the shards concurrently: one round trip a page.
@@ -115,11 +128,11 @@ async def test_ap7_posts_by_tag_newest_first(
     tagged = [await make_post(user, f"p{i}", tags=("python", "aws")) for i in range(5)]
     await make_post(user, tags=("aws",))
     calls.clear()
-    ids, pages = await _all_pages(lambda **kw: store.post_ids_by_tag("python", **kw), first=2)
+    ids, pages = await _all_pages(lambda **kw: store.page(PostIdsByTag("python", **kw)), first=2)
     assert ids == [p.id for p in reversed(tagged)]
     assert pages == 3
     assert calls.counts == {"Query": 3}
-    assert len((await store.post_ids_by_tag("aws", first=100)).items) == 6
+    assert len((await store.page(PostIdsByTag("aws", first=100))).items) == 6
 
 
 async def test_ap8_a_users_vote_on_a_post(
@@ -144,14 +157,15 @@ async def test_cursor_of_another_list_is_refused(
     for _ in range(2):
         await make_post(alice)
         await make_post(bob)
-    alices = await store.posts_by_user(alice.id, first=1)
-    assert alices.end_cursor is not None
+    alices = await store.page(PostsByUser(alice.id, first=1))
+    after = alices.end_cursor
+    assert after is not None
     with pytest.raises(InvalidInput, match="cursor"):
-        await store.posts_by_user(bob.id, first=1, after=alices.end_cursor)
+        await store.page(PostsByUser(bob.id, first=1, after=after))
     with pytest.raises(InvalidInput, match="cursor"):
-        await store.all_posts(first=1, after=alices.end_cursor)
+        await store.page(AllPosts(first=1, after=after))
     with pytest.raises(InvalidInput, match="cursor"):
-        await store.comments_by_user(alice.id, first=1, after=alices.end_cursor)
+        await store.page(CommentsByUser(alice.id, first=1, after=after))
 
 
 async def test_a_page_ending_exactly_at_the_end_has_no_next_page(
@@ -160,10 +174,10 @@ async def test_a_page_ending_exactly_at_the_end_has_no_next_page(
     user = await make_user()
     for _ in range(4):
         await make_post(user)
-    page = await store.posts_by_user(user.id, first=4)
+    page = await store.page(PostsByUser(user.id, first=4))
     assert len(page.items) == 4
     assert not page.has_next_page
-    feed = await store.all_posts(first=4)
+    feed = await store.page(AllPosts(first=4))
     assert len(feed.items) == 4
     assert not feed.has_next_page
 
@@ -173,5 +187,5 @@ async def test_reads_run_concurrently_on_one_client(
 ) -> None:
     user = await make_user()
     await make_post(user)
-    pages = await asyncio.gather(*(store.posts_by_user(user.id) for _ in range(20)))
+    pages = await asyncio.gather(*(store.page(PostsByUser(user.id)) for _ in range(20)))
     assert all(len(p.items) == 1 for p in pages)

@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from store import Store, Unavailable, keys
-from store.attrs import marshal_item
-from store.keys import Key, key_item
+from store import Key, PostsByUser, Store, Unavailable, User, keys
 from store.usage import Usage
 from tests.faults import Throttled, Unprocessed
 
@@ -16,29 +14,25 @@ if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 
-async def _put_users(store: Store, count: int) -> list[Key]:
-    item_keys = [keys.user_key(keys.new_id()) for _ in range(count)]
-    for key in item_keys:
-        await store.table.call(
-            "put_item",
-            TableName=store.table.name,
-            Item=marshal_item(
-                {**key_item(key), "entity": "User", "schemaVersion": 1, "id": key.pk[5:],
-                 "username": "u" + key.pk[-6:], "displayName": "d", "bio": "",
-                 "createdAt": "2026-01-01T00:00:00.000Z"}
-            ),
-        )  # fmt: skip
-    return item_keys
+async def _put_users(store: Store, count: int) -> list[Key[User]]:
+    users = [User(id=(i := keys.new_id()), username=f"u{i[-6:]}", display_name="d", bio="",
+                  created_at="2026-01-01T00:00:00.000Z") for _ in range(count)]  # fmt: skip
+    await store.table.put_items([u.item() for u in users])
+    return [u.primary_key() for u in users]
+
+
+def _id(key: Key[User]) -> str:
+    return User.parse_key(key)["id"]
 
 
 async def test_get_many_chunks_dedupes_and_keeps_request_order(store: Store, calls: Usage) -> None:
     present = await _put_users(store, 150)
-    missing = [keys.user_key(keys.new_id()) for _ in range(3)]
+    missing = [User.key_of(id=keys.new_id()) for _ in range(3)]
     asked = [*reversed(present), missing[0], present[0], *missing[1:], present[1]]
     calls.clear()
     users = await store.get_many(asked)
-    assert [u.id if u else None for u in users] == [
-        k.pk.removeprefix("USER#") if k in present else None for k in asked
+    assert [u.id if isinstance(u, User) else None for u in users] == [
+        _id(k) if k in present else None for k in asked
     ]
     # 153 distinct keys: two BatchGetItem calls (100 + 53), issued concurrently.
     assert calls.counts == {"BatchGetItem": 2}
@@ -54,7 +48,7 @@ async def test_unprocessed_keys_are_retried_until_all_arrive(
         users = await store.get_many(item_keys)
     assert fault.injected == 3
     assert all(users)
-    assert [u.id for u in users] == [k.pk[5:] for k in item_keys]
+    assert [u.id for u in users if isinstance(u, User)] == [_id(k) for k in item_keys]
     assert calls.counts == {"BatchGetItem": 4}  # 1 + 3 retries of what was left
 
 
@@ -82,4 +76,4 @@ async def test_throttling_after_botocore_retries_is_unavailable_not_a_raw_error(
     store: Store, client: DynamoDBClient
 ) -> None:
     with Throttled(client, "Query", times=1), pytest.raises(Unavailable):
-        await store.posts_by_user(keys.new_id())
+        await store.page(PostsByUser(keys.new_id()))

@@ -8,16 +8,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from store import (
+    AllPosts,
     AlreadyExists,
+    CommentsByUser,
     Forbidden,
     InvalidInput,
     NotFound,
+    Post,
+    PostBody,
+    PostIdsByTag,
+    PostsByUser,
     Store,
     Unavailable,
     VersionConflict,
+    Vote,
     keys,
 )
 from store.attrs import unmarshal_item
+from store.entities import POST_PARTITION
 from tests.faults import Throttled
 from tests.store.conftest import MakePost, MakeUser
 
@@ -115,7 +123,10 @@ async def test_large_post_within_limits_is_stored(store: Store, make_user: MakeU
     user = await make_user()
     content = "\U0001f600" * 50_000  # 200 KB of 4-byte characters
     post = await store.create_post(user.id, "big", content)
-    assert (await store.get(keys.post_key(post.id))).content == content
+    body = await store.get(PostBody.key_of(post_id=post.id))
+    assert body is not None
+    assert body.content == content
+    assert post.content is None  # the head stays small: the content is in the body
 
 
 async def test_update_post_bumps_version_and_checks_it(
@@ -124,12 +135,17 @@ async def test_update_post_bumps_version_and_checks_it(
     user = await make_user()
     post = await store.create_post(user.id, "t", "c", url="https://example.org/a")
     updated = await store.update_post(user.id, post.id, 1, title="new", url="")
-    assert (updated.title, updated.content, updated.url, updated.version) == ("new", "c", None, 2)
+    assert (updated.title, updated.url, updated.version) == ("new", None, 2)
     assert updated.updated_at >= post.updated_at
+    updated = await store.update_post(user.id, post.id, 2, content="new content")
+    assert updated.version == 3
+    body = await store.get(PostBody.key_of(post_id=post.id), consistent=True)
+    assert body is not None
+    assert body.content == "new content"
     with pytest.raises(VersionConflict):
         await store.update_post(user.id, post.id, 1, title="stale")
     with pytest.raises(InvalidInput, match="nothing"):
-        await store.update_post(user.id, post.id, 2)
+        await store.update_post(user.id, post.id, 3)
 
 
 async def test_only_the_author_updates_and_missing_posts_are_not_found(
@@ -141,6 +157,8 @@ async def test_only_the_author_updates_and_missing_posts_are_not_found(
         await store.update_post(other.id, post.id, 1, title="mine now")
     with pytest.raises(NotFound):
         await store.update_post(author.id, keys.new_id(), 1, title="x")
+    with pytest.raises(Forbidden):
+        await store.update_post(other.id, post.id, 1, content="mine now")
 
 
 async def test_two_updates_with_the_same_expected_version_exactly_one_wins(
@@ -155,7 +173,7 @@ async def test_two_updates_with_the_same_expected_version_exactly_one_wins(
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1
     assert [type(r) for r in results if isinstance(r, BaseException)] == [VersionConflict]
-    assert (await store.get(keys.post_key(post.id), consistent=True)).version == 2
+    assert (await _post(store, post.id)).version == 2
 
 
 # Tags
@@ -174,8 +192,8 @@ async def test_tags_add_and_remove_idempotently(
     post = await store.remove_tag(user.id, post.id, "a")
     assert post.tags == ("b",)
     assert await store.remove_tag(user.id, post.id, "a") == post
-    assert (await store.post_ids_by_tag("a")).items == []
-    assert (await store.post_ids_by_tag("b")).items == [post.id]
+    assert (await store.page(PostIdsByTag("a"))).items == []
+    assert (await store.page(PostIdsByTag("b"))).items == [post.id]
 
 
 async def test_tag_rules(store: Store, make_user: MakeUser, make_post: MakePost) -> None:
@@ -215,7 +233,7 @@ async def test_fifty_users_voting_at_once_count_fifty(
     users = await asyncio.gather(*(make_user() for _ in range(50)))
     post = await make_post(users[0])
     await asyncio.gather(*(store.vote(u.id, post.id, "UP") for u in users))
-    post = await store.get(keys.post_key(post.id), consistent=True)
+    post = await _post(store, post.id)
     assert (post.ups, post.downs) == (50, 0)
 
 
@@ -226,8 +244,8 @@ async def test_one_user_racing_votes_keeps_one_vote(
     post = await make_post(user)
     directions = ["UP", "DOWN", None, "UP", "DOWN"] * 4
     await asyncio.gather(*(store.vote(user.id, post.id, d) for d in directions))  # type: ignore[arg-type]
-    post = await store.get(keys.post_key(post.id), consistent=True)
-    vote = await store.get(keys.vote_key(post.id, user.id), consistent=True)
+    post = await _post(store, post.id)
+    vote = await store.get(Vote.key_of(post_id=post.id, user_id=user.id), consistent=True)
     expected = (int(vote is not None and vote.direction == "UP"),
                 int(vote is not None and vote.direction == "DOWN"))  # fmt: skip
     assert (post.ups, post.downs) == expected
@@ -244,14 +262,14 @@ async def test_comment_count_follows_adds_and_deletes(
     first = await store.add_comment(reader.id, post.id, "one")
     second = await store.add_comment(reader.id, post.id, "two")
     await asyncio.gather(*(store.add_comment(stranger.id, post.id, "x") for _ in range(10)))
-    assert (await store.get(keys.post_key(post.id), consistent=True)).comment_count == 12
+    assert (await _post(store, post.id)).comment_count == 12
     with pytest.raises(Forbidden):
         await store.delete_comment(stranger.id, post.id, first.id)
     await store.delete_comment(reader.id, post.id, first.id)  # its author
     await store.delete_comment(author.id, post.id, second.id)  # the post's author
     with pytest.raises(NotFound):
         await store.delete_comment(reader.id, post.id, first.id)
-    assert (await store.get(keys.post_key(post.id), consistent=True)).comment_count == 10
+    assert (await _post(store, post.id)).comment_count == 10
     with pytest.raises(NotFound):
         await store.add_comment(reader.id, keys.new_id(), "orphan?")
     with pytest.raises(InvalidInput):
@@ -285,11 +303,12 @@ async def test_delete_post_leaves_no_orphans(
         await store.delete_post(author.id, post.id, 7)
     await store.delete_post(author.id, post.id, 1)
     after = await _all_items(client, table_name)
-    assert not [i for i in after if i["PK"] == keys.post_partition(post.id)]
+    assert not [i for i in after if i[keys.TABLE.pk] == POST_PARTITION.build(post_id=post.id)]
     assert not [i for i in after if post.id in str(i)]  # no index entry anywhere either
-    assert len(before) - len(after) == 1 + 30 + 2 + 2  # post, comments, votes, tags
-    assert (await store.post_ids_by_tag("a")).items == [keep.id]
-    assert (await store.comments_by_user(reader.id)).items == []
+    # Head, body, author link, comments, votes, tags.
+    assert len(before) - len(after) == 3 + 30 + 2 + 2
+    assert (await store.page(PostIdsByTag("a"))).items == [keep.id]
+    assert (await store.page(CommentsByUser(reader.id))).items == []
     with pytest.raises(NotFound):
         await store.delete_post(author.id, post.id, 1)
 
@@ -301,9 +320,10 @@ async def test_delete_post_interrupted_then_retried_completes(
     with Throttled(client, "BatchWriteItem", times=1), pytest.raises(Unavailable):
         await store.delete_post(author.id, post.id, 1)
     # Half-deleted: already invisible to readers, and closed to new children.
-    assert await store.get(keys.post_key(post.id), consistent=True) is None
-    assert (await store.all_posts()).items == []
-    assert (await store.posts_by_user(author.id)).items == []
+    assert await store.get(Post.key_of(id=post.id), consistent=True) is None
+    assert (await store.page(AllPosts())).items == []
+    for listed in (await store.page(PostsByUser(author.id))).items:  # a link not swept yet
+        assert await store.get(Post.key_of(id=listed)) is None
     with pytest.raises(NotFound):
         await store.add_comment(reader.id, post.id, "late")
     with pytest.raises(NotFound):
@@ -311,6 +331,12 @@ async def test_delete_post_interrupted_then_retried_completes(
     # The retry finishes the sweep even though the mark is already set.
     await store.delete_post(author.id, post.id, 1)
     items, _ = await store.table.query(
-        keys.TABLE, keys.post_partition(post.id), limit=100, consistent=True
+        keys.TABLE, POST_PARTITION.build(post_id=post.id), limit=100, consistent=True
     )
     assert items == []
+
+
+async def _post(store: Store, post_id: str) -> Post:
+    post = await store.get(Post.key_of(id=post_id), consistent=True)
+    assert post is not None
+    return post

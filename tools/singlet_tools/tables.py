@@ -1,4 +1,5 @@
-"""The table definition, read from its one source: infra/template.yaml.
+"""Tables from the table definition's one source, infra/template.yaml (local and test tables),
+and store/table.json generated from it for the runtime (`python -m singlet_tools.tables`).
 
 Local and test tables are created from the same CloudFormation resource that deploys the
 real one, so the key schema and indexes exist in exactly one place.
@@ -14,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .cost import SHAPE_FILE
-from .errors import StoreError
+from store.cost import SHAPE_FILE
+from store.errors import StoreError
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
@@ -83,9 +84,8 @@ def create_table_params(
 
 
 def table_definition(path: Path = TEMPLATE) -> dict[str, Any]:
-    """The key schema and indexes as store/table.json holds them for the runtime (the cost
-    model reads it there: the Lambda artifact carries neither the template nor a YAML
-    parser). `python -m store.schema` writes it; a test checks that it matches."""
+    """The key schema and indexes as store/table.json holds them for the runtime (the Lambda
+    artifact carries neither the template nor a YAML parser); a test checks that it matches."""
     props = table_resource(load_template(path))
     return {
         "AttributeDefinitions": props["AttributeDefinitions"],

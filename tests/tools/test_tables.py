@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from singlet_tools.tables import create_table, create_table_params, load_template, table_resource
+
 from store import keys
-from store.schema import create_table, create_table_params, load_template, table_resource
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -20,12 +21,12 @@ def test_cloudformation_tags_parse() -> None:
 
 def test_key_model_matches_template() -> None:
     params = create_table_params("x-table")
-    assert [k["AttributeName"] for k in params["KeySchema"]] == [keys.PK, keys.SK]
+    assert tuple(k["AttributeName"] for k in params["KeySchema"]) == keys.TABLE.keys
     indexes = {
         i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
         for i in params["GlobalSecondaryIndexes"]
     }
-    assert indexes == {i.name: [i.pk, i.sk] for i in keys.INDEXES}
+    assert indexes == {i.name: list(i.keys) for i in keys.INDEXES}
 
 
 async def test_table_created_from_template_and_idempotently(

@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from api.auth import issue_token
+from api.settings import Settings, SettingsError
 from store import Store, Table
 from store.client import open_client
-from store.schema import create_table
 
-from .auth import issue_token
 from .seed import seed, subject_for
-from .settings import Settings, SettingsError
+from .tables import create_table
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace, ready: str = "") -> None:
     import uvicorn
 
-    from .app import create_app
+    from api.app import create_app
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
@@ -83,7 +83,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, ready: str = "") -> 
 
 def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
     """DynamoDB Local (unless DYNAMODB_ENDPOINT_URL is set), table, seed, serve."""
-    from store.local import LocalUnavailable, start
+    from .local import LocalUnavailable, start
 
     os.environ.setdefault("JWT_SECRET", DEV_SECRET)
     # SIGTERM (and uvicorn re-raising it after its shutdown) must unwind through `finally`.

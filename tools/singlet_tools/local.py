@@ -111,11 +111,11 @@ def _die_with_parent() -> None:
 
 def _wait_until_ready(local: DynamoDBLocal, timeout: float = 30.0) -> None:
     """Polls a real (signed) ListTables until DynamoDB Local answers it."""
-    import botocore.session  # only here: this module is for dev and tests, not the API
+    import botocore.session
     from botocore.config import Config
     from botocore.exceptions import EndpointConnectionError
 
-    from .client import LOCAL_CREDENTIALS
+    from store.client import LOCAL_CREDENTIALS
 
     client = botocore.session.get_session().create_client(
         "dynamodb",
