@@ -102,4 +102,5 @@ deploy: package
 # Benchmarks: numbers for the README, never timed assertions in tests. SCALE=small: quick.
 bench: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/python -m bench.compare --scale $(or $(SCALE),default)
+	$(BIN)/python -m bench.scale $(if $(filter small,$(SCALE)),--sizes 2k --iterations 3)
 	$(BIN)/python -m bench.cold_start

@@ -59,7 +59,7 @@ class Resources:
                     client = await open_client(
                         self.settings.region,
                         self.settings.endpoint_url,
-                        self.settings.dynamodb_local,
+                        self.settings.local_endpoint,
                     )
                     self.clients_created += 1
                     self._store = Store(Table(client, self.settings.table_name))
@@ -97,7 +97,7 @@ def graphql_endpoint(settings: Settings, resources: Resources) -> GraphQLHTTP:
     return GraphQLHTTP(
         executor, authenticate, new_context,
         cost_in_response=settings.cost_in_response,
-        max_response_bytes=settings.budget.response_bytes,
+        max_response_bytes=settings.max_response_bytes,
     )  # fmt: skip
 
 

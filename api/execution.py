@@ -37,6 +37,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from resolvers.cost import Prediction, predict
+from store import InvalidInput
 from store.usage import Usage, metering
 
 from . import errors
@@ -166,7 +167,12 @@ class Executor:
             prepared.errors = [errors.classify(e, request_id) for e in prepared.errors]
             return prepared
         document, chosen, variables = prepared
-        prediction = predict(self.schema, document, chosen, variables, signed_in)
+        try:
+            prediction = predict(self.schema, document, chosen, variables, signed_in)
+        except InvalidInput as error:  # an argument no resolver would accept either
+            wrapped = GraphQLError(str(error), original_error=error)
+            return Outcome(errors=[errors.classify(wrapped, request_id)],
+                           operation_type=chosen.operation)  # fmt: skip
         refusal = self.budget.refusal(prediction)
         if refusal is not None:
             return Outcome(errors=[refusal], operation_type=chosen.operation,

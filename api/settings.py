@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from .budget import Budget
+from .budget import FUNCTION_URL_PAYLOAD, Budget
+
+T = TypeVar("T")
 
 MIN_SECRET_BYTES = 32
 
@@ -16,7 +19,7 @@ class SettingsError(ValueError):
     """The environment does not describe a usable configuration; the message says why."""
 
 
-def _flag(value: str | None, default: bool) -> bool:
+def _flag(value: str | None, default: T) -> bool | T:
     if value is None or value == "":
         return default
     if value.lower() in ("1", "true", "yes", "on"):
@@ -52,14 +55,14 @@ def _limit(env: Mapping[str, str], name: str, default: float | None) -> float | 
     return value
 
 
-def _budget(env: Mapping[str, str]) -> Budget:
+def _budget(env: Mapping[str, str], response_bytes: float | None) -> Budget:
     default = Budget()
     return Budget(
         calls=_limit(env, "COST_MAX_CALLS", default.calls),
         round_trips=_limit(env, "COST_MAX_ROUND_TRIPS", default.round_trips),
         read_units=_limit(env, "COST_MAX_READ_UNITS", default.read_units),
         write_units=_limit(env, "COST_MAX_WRITE_UNITS", default.write_units),
-        response_bytes=_limit(env, "MAX_RESPONSE_BYTES", default.response_bytes),
+        response_bytes=response_bytes,
     )
 
 
@@ -82,12 +85,21 @@ class Settings:
     max_body_bytes: int = 512 * 1024
     log_level: str = "INFO"
     budget: Budget = field(default_factory=Budget)
+    # A response is never larger (as Lambda's function URL carries it): predicted over it,
+    # an operation is refused before it runs; over it after all, it becomes an error.
+    max_response_bytes: float | None = FUNCTION_URL_PAYLOAD
     # extensions.cost in every response ("always", as `make run` sets), or only when the
     # request carries `x-singlet-cost: 1`
     cost_in_response: bool = False
-    # The endpoint is DynamoDB Local (default: a loopback endpoint): its transactional write
-    # figures are corrected to AWS's rules.
-    dynamodb_local: bool = False
+    # The endpoint is DynamoDB Local (None: any loopback endpoint is): its transactions are
+    # priced by the cost model, since it does not bill them as AWS does.
+    dynamodb_local: bool | None = None
+
+    @property
+    def local_endpoint(self) -> bool:
+        if self.dynamodb_local is not None:
+            return self.dynamodb_local
+        return _is_loopback(self.endpoint_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +115,7 @@ class Settings:
         cursor_secret = env.get("CURSOR_SECRET") or jwt_secret
         if not cursor_secret:
             raise SettingsError("set CURSOR_SECRET: it signs pagination cursors")
+        response_bytes = _limit(env, "MAX_RESPONSE_BYTES", FUNCTION_URL_PAYLOAD)
         return cls(
             table_name=env.get("TABLE_NAME") or cls.table_name,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
@@ -116,11 +129,10 @@ class Settings:
             max_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_depth),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
-            budget=_budget(env),
+            budget=_budget(env, response_bytes),
+            max_response_bytes=response_bytes,
             cost_in_response=_cost_in_response(env.get("COST_EXTENSIONS")),
-            dynamodb_local=_flag(
-                env.get("DYNAMODB_LOCAL"), _is_loopback(env.get("DYNAMODB_ENDPOINT_URL"))
-            ),
+            dynamodb_local=_flag(env.get("DYNAMODB_LOCAL"), None),
         )
 
 

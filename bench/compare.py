@@ -30,7 +30,6 @@ from .load import load_baseline, load_singlet
 from .workload import operations
 
 RESULTS = Path(__file__).resolve().parent / "results"
-GROWTH_OPERATIONS = ("feed_page", "tag_page")
 
 
 async def prepare(endpoint: str, scale: str) -> tuple[str, Tables, int, int]:
@@ -52,8 +51,8 @@ async def prepare(endpoint: str, scale: str) -> tuple[str, Tables, int, int]:
 
 
 async def run(
-    endpoint: str, scale: str, growth_scale: str | None, iterations: int, delay: float
-) -> tuple[str, dict[tuple[str, str, float], Measurement], list[report.Growth]]:
+    endpoint: str, scale: str, iterations: int, delay: float
+) -> tuple[str, dict[tuple[str, str, float], Measurement]]:
     data = generate(scale)
     ops = operations(data)
     delays = [0.0, delay]
@@ -66,37 +65,23 @@ async def run(
                     m = await measure(design, op, iterations, d)
                     results[(op.name, design.name, d)] = m
                     print(f"{op.name:20} {design.name:8} +{d:g} ms: {m.total_calls:4} calls,"
-                          f" p50 {m.p50:7.1f} ms", flush=True)  # fmt: skip
-    growth: list[report.Growth] = []
-    if growth_scale:
-        small = generate(growth_scale)
-        small_ops = {op.name: op for op in operations(small)}
-        g_table, g_tables, _, _ = await prepare(endpoint, growth_scale)
-        async with singlet(endpoint, g_table) as s_g, baseline(endpoint, g_tables) as b_g:
-            for name in GROWTH_OPERATIONS:
-                growth.append(report.Growth(
-                    name, growth_scale, len(small.posts),
-                    await measure(s_g, small_ops[name], iterations),
-                    await measure(b_g, small_ops[name], iterations),
-                ))  # fmt: skip
-    for name in GROWTH_OPERATIONS:
-        growth.append(report.Growth(name, scale, len(data.posts),
-                                    results[(name, "singlet", 0.0)],
-                                    results[(name, "baseline", 0.0)]))  # fmt: skip
-    users, posts, comments = SCALES[scale]
+                          f" {m.capacity:8g} units, p50 {m.p50:7.1f} ms", flush=True)  # fmt: skip
+    sizes = SCALES[scale]
     setup = (
         f"# Singlet vs. table-per-entity: benchmark report\n\n"
         f"`python -m bench.compare --scale {scale} --iterations {iterations} --delay {delay:g}`"
         f" on {platform.machine()} with {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, DynamoDB Local 1.25.1 (in memory).\n\n"
-        f"Dataset (seed 42): {users:,} users, {posts:,} posts, {comments:,} comments, Zipf tags "
-        f"and activity: {s_items:,} items in Singlet's one table, {b_items:,} in the "
-        f"baseline's four. Each figure: {iterations} runs after a warm-up; calls, round trips "
-        f"and capacity are those of one run. S = Singlet, B = baseline. The second latency "
+        f"Dataset (seed 42): {sizes.users:,} users, {sizes.posts:,} posts (and one of 100 and "
+        f"one of 50,000 characters), {sizes.comments:,} comments, Zipf tags and activity: "
+        f"{s_items:,} items in Singlet's one table, {b_items:,} in the baseline's four. Each "
+        f"latency: {iterations} runs after a warm-up; calls, round trips, capacity and the "
+        f"prediction come from one more run. S = Singlet, B = baseline. The second latency "
         f"column adds {delay:g} ms to every DynamoDB call, standing in for the network to "
-        f"in-region DynamoDB."
+        f"in-region DynamoDB. How the feed and tag pages grow with the table: "
+        f"[scale.md](scale.md)."
     )
-    return setup, results, growth
+    return setup, results
 
 
 def main() -> None:
@@ -106,19 +91,17 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=5.0, help="ms added to each call")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    growth_scale = {"default": "small", "small": "tiny"}.get(args.scale)
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
     local = None if endpoint else start()
     try:
-        setup, results, growth = asyncio.run(
-            run(endpoint or local.endpoint_url, args.scale, growth_scale,  # type: ignore[union-attr]
-                args.iterations, args.delay)
-        )  # fmt: skip
+        setup, results = asyncio.run(
+            run(endpoint or local.endpoint_url, args.scale, args.iterations, args.delay)  # type: ignore[union-attr]
+        )
     finally:
         if local:
             local.stop()
     ops = operations(generate(args.scale))
-    text = report.markdown(ops, results, [0.0, args.delay], growth, setup)
+    text = report.markdown(ops, results, [0.0, args.delay], setup)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "report.md").write_text(text)
     report.chart(ops, results, args.delay, args.output / "comparison.png")

@@ -15,12 +15,27 @@ from ulid import ULID
 from store import Comment, Direction, Post, User, Vote
 from store.limits import created_at
 
+
+@dataclass(frozen=True)
+class Scale:
+    users: int
+    posts: int
+    comments: int
+    vote_tries: int = 5  # per post: votes drawn (repeats of a user on a post are dropped)
+
+
 SCALES = {
-    # users, posts, comments
-    "tiny": (6, 30, 90),
-    "small": (20, 200, 2_000),
-    "default": (200, 2_000, 20_000),
+    "tiny": Scale(6, 30, 90),
+    "small": Scale(20, 200, 2_000),
+    "default": Scale(200, 2_000, 20_000),
+    # The scale run (bench/scale.py): the feed and tag pages as the table grows.
+    "2k": Scale(200, 2_000, 2_000, 1),
+    "20k": Scale(1_000, 20_000, 20_000, 1),
+    "100k": Scale(5_000, 100_000, 100_000, 1),
 }
+# Two more posts, by the same author, the writes' size test: a vote or a comment on either
+# costs the same in Singlet (bench/workload.py).
+SHORT, LONG = 100, 50_000
 TAGS = [
     "python", "aws", "dynamodb", "graphql", "serverless", "lambda", "design", "performance",
     "security", "testing", "rust", "go", "javascript", "react", "databases", "devops", "cloud",
@@ -44,6 +59,7 @@ class Dataset:
     comments: list[Comment] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
     contents: dict[str, str] = field(default_factory=dict)  # post id -> its body
+    sized: dict[int, str] = field(default_factory=dict)  # content length -> a post's id
 
     def tag_counts(self) -> Counter[str]:
         return Counter(tag for post in self.posts for tag in post.tags)
@@ -69,7 +85,8 @@ def _text(rng: random.Random, words: int) -> str:
 
 
 def generate(scale: str = "default", seed: int = 42) -> Dataset:
-    n_users, n_posts, n_comments = SCALES[scale]
+    sizes = SCALES[scale]
+    n_users, n_posts, n_comments = sizes.users, sizes.posts, sizes.comments
     rng = random.Random(seed)
     data = Dataset()
     for i in range(n_users):
@@ -105,7 +122,7 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
                                      created_at=created_at(comment_id)))  # fmt: skip
         counts[post_id]["comments"] += 1
     seen: set[tuple[str, str]] = set()
-    for _ in range(n_posts * 5):
+    for _ in range(n_posts * sizes.vote_tries):
         post_id, user_id = popular.pick(), commenters.pick()
         if (post_id, user_id) in seen:
             continue
@@ -119,4 +136,13 @@ def generate(scale: str = "default", seed: int = 42) -> Dataset:
                   comment_count=counts[p.id]["comments"])
         for p in data.posts
     ]  # fmt: skip
+    author = data.users[0].id
+    for n, length in enumerate((SHORT, LONG)):
+        post_id = _ulid(rng, START_MS + n)  # the oldest posts: off the feed's first pages
+        stamp = created_at(post_id)
+        data.sized[length] = post_id
+        data.posts.append(Post(id=post_id, author_id=author, title=f"{length:,} characters",
+                               ups=0, downs=0, version=1, comment_count=0, created_at=stamp,
+                               updated_at=stamp, score=0))  # fmt: skip
+        data.contents[post_id] = ("Singlet. " * (length // 9 + 1))[:length]
     return data

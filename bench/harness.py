@@ -1,9 +1,11 @@
 """Runs operations against both designs and measures them.
 
-Per operation and design: DynamoDB calls by type (botocore events), sequential round trips
-(calls that overlap in time count once), consumed capacity (ReturnConsumedCapacity=TOTAL on
-every call) and latency percentiles, optionally with a delay added to every DynamoDB call to
-stand in for the network (DynamoDB Local answers over loopback in well under a millisecond).
+Per operation and design: latency percentiles over timed runs, optionally with a delay added
+to every DynamoDB call to stand in for the network (DynamoDB Local answers over loopback in
+well under a millisecond); then one accounting run: DynamoDB calls by type, sequential round
+trips (calls that overlap in time count once), capacity by AWS's billing rules (the cost
+model applied to what the calls touched, accounting.py) beside DynamoDB Local's own figure,
+and Singlet's predicted cost.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import json
 import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +29,14 @@ from api.app import RequestContext, create_app
 from api.auth import Authenticator, issue_token
 from api.budget import Budget
 from api.execution import Executor
-from api.http import Caller, GraphQLHTTP
+from api.http import COST_HEADER, Caller, GraphQLHTTP
 from api.settings import Settings
 from store.client import open_client
-from store.usage import Usage, meter_of
+from store.cost import Shape, load_shape
+from store.usage import DATA_OPERATIONS, Usage, meter_of
 
 from .baseline.schema import BaselineContext, build_schema
-from .baseline.tables import Tables
+from .baseline.tables import Tables, definitions
 from .workload import Operation
 
 if TYPE_CHECKING:
@@ -43,11 +46,15 @@ SECRET = "benchmark-secret-of-at-least-32-bytes"
 
 
 class Instruments:
-    """Counting, capacity reporting and an injectable delay, on one client."""
+    """Counting, pricing by the cost model and an injectable delay, on one client."""
 
-    def __init__(self, client: DynamoDBClient) -> None:
+    def __init__(self, client: DynamoDBClient, shapes: Mapping[str, Shape]) -> None:
+        meter = meter_of(client)
         self.calls = Usage()
-        meter_of(client).listeners.append(self.calls)
+        meter.listeners.append(self.calls)
+        assert meter.pricer is not None, "a benchmark client talks to DynamoDB Local"
+        self.pricer = meter.pricer
+        self.pricer.shape_of = lambda table: shapes[table]
         self.delay = 0.0
         client.meta.events.register("before-send.dynamodb", self._network)
 
@@ -55,12 +62,22 @@ class Instruments:
         if self.delay:
             await asyncio.sleep(self.delay)
 
+    @contextmanager
+    def pricing_every_call(self) -> Iterator[None]:
+        """The accounting run: every call priced by the model, not only transactions."""
+        usual, self.pricer.operations = self.pricer.operations, DATA_OPERATIONS
+        try:
+            yield
+        finally:
+            self.pricer.operations = usual
+
 
 @dataclass
 class Design:
     name: str
     http: httpx.AsyncClient
     instruments: Instruments
+    reports_cost: bool = False  # answers with its predicted cost (Singlet)
 
 
 @dataclass
@@ -70,12 +87,21 @@ class Measurement:
     delay_ms: float
     calls: Counter[str]
     round_trips: int
-    capacity: float
+    read_capacity: float  # by AWS's billing rules: the model applied to the calls made
+    write_capacity: float
+    capacity_reported: float  # what DynamoDB Local reported for the same calls
     latencies_ms: list[float] = field(default_factory=list)
+    predicted: dict[str, Any] | None = None  # Singlet's prediction, before it ran
+    checked: int = 0  # non-transactional calls priced by the model ...
+    matched: int = 0  # ... where Local reported the same
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
+
+    @property
+    def capacity(self) -> float:
+        return self.read_capacity + self.write_capacity
 
     @property
     def p50(self) -> float:
@@ -114,8 +140,9 @@ async def singlet(endpoint: str, table: str) -> AsyncIterator[Design]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://singlet") as http:  # fmt: skip
         store = await app.state.resources.store()  # the app's own client, made here
+        instruments = Instruments(store.table.client, {table: load_shape()})
         try:
-            yield Design("singlet", http, Instruments(store.table.client))
+            yield Design("singlet", http, instruments, reports_cost=True)
         finally:
             await app.state.resources.close()
 
@@ -126,10 +153,11 @@ async def baseline(endpoint: str, tables: Tables) -> AsyncIterator[Design]:
     endpoint_app = baseline_endpoint(client, tables, settings_for("unused", endpoint))
     app = Starlette(routes=[Route("/graphql", endpoint_app.handle, methods=["GET", "POST"])])
     app.add_middleware(RequestContext, max_body_bytes=512 * 1024)  # the same HTTP stack
+    shapes = {d["TableName"]: Shape.from_definition(d) for d in definitions(tables)}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://baseline") as http:  # fmt: skip
         try:
-            yield Design("baseline", http, Instruments(client))
+            yield Design("baseline", http, Instruments(client, shapes))
         finally:
             await client.close()
 
@@ -138,6 +166,8 @@ async def request(
     design: Design, operation: Operation, run: int = 0
 ) -> tuple[float, dict[str, Any]]:
     headers = {"content-type": "application/json"}
+    if design.reports_cost:
+        headers[COST_HEADER] = "1"
     if operation.as_user:
         token = issue_token(settings_for("-", "-"), operation.as_user)
         headers["authorization"] = f"Bearer {token}"
@@ -157,20 +187,27 @@ async def request(
 async def measure(
     design: Design, operation: Operation, iterations: int, delay_ms: float = 0.0
 ) -> Measurement:
-    """Runs the operation `iterations` times after one warm-up; calls from the last run."""
+    """Runs the operation `iterations` times after one warm-up (latencies), then once more to
+    account for its cost (calls, round trips, capacity, prediction)."""
     instruments = design.instruments
     instruments.delay = delay_ms / 1000
     try:
         await request(design, operation, run=-1)  # warm-up: connections, caches
         latencies = []
         for run in range(iterations):
-            instruments.calls.clear()
             elapsed, _ = await request(design, operation, run)
             latencies.append(elapsed)
-        calls = instruments.calls
-        return Measurement(
-            operation.name, design.name, delay_ms, calls.counts, calls.round_trips,
-            sum(c.capacity for c in calls.calls), latencies,
-        )  # fmt: skip
     finally:
         instruments.delay = 0.0
+    instruments.calls.clear()
+    with instruments.pricing_every_call():
+        _, result = await request(design, operation, iterations)
+    calls = instruments.calls
+    checked = [c for c in calls.calls if c.operation != "TransactWriteItems" and c.reported]
+    predicted = result.get("extensions", {}).get("cost", {}).get("predicted")
+    return Measurement(
+        operation.name, design.name, delay_ms, calls.first_attempts, calls.round_trips,
+        calls.read_units, calls.write_units, sum(c.as_reported for c in calls.calls),
+        latencies, predicted, len(checked),
+        sum(abs(c.capacity - c.as_reported) < 1e-9 for c in checked),
+    )  # fmt: skip

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .harness import Measurement
 from .workload import Operation
 
+Results = dict[tuple[str, str, float], Measurement]
 
-@dataclass
-class Growth:
-    operation: str
-    scale: str
-    posts: int
-    singlet: Measurement
-    baseline: Measurement
+CAPACITY_NOTE = (
+    "Capacity is what AWS would bill: DynamoDB's billing rules (store/cost.py) applied to the "
+    "calls each operation made and the items they read and wrote (store/pricing.py), in read "
+    "and write request units together. DynamoDB Local's own figure follows in parentheses "
+    "where it differs: Local bills a transactional write at 4 units per KB where AWS bills 2, "
+    "and a transaction of several items at other than the sum of its items, so Singlet's "
+    "writes (transactions) show figures there that AWS would not bill. Reads and "
+    "non-transactional writes are priced the same by both"
+)
 
 
 def _calls(counts: Counter[str]) -> str:
@@ -28,27 +30,36 @@ def _ratio(baseline: float, singlet: float) -> str:
     return f"{baseline / singlet:.1f}x" if singlet else "-"
 
 
+def capacity(m: Measurement) -> str:
+    if abs(m.capacity - m.capacity_reported) < 1e-9:
+        return f"{m.capacity:g}"
+    return f"{m.capacity:g} ({m.capacity_reported:g})"
+
+
 def markdown(
-    operations: Sequence[Operation],
-    results: dict[tuple[str, str, float], Measurement],
-    delays: Sequence[float],
-    growth: Sequence[Growth],
-    setup: str,
+    operations: Sequence[Operation], results: Results, delays: Sequence[float], setup: str
 ) -> str:
+    first = delays[0]
     out = [setup, "", "## Per operation", ""]
     out.append("| operation | Singlet: DynamoDB calls | baseline: DynamoDB calls | fewer calls "
-               "| round trips (S / B) | capacity units (S / B) |")  # fmt: skip
+               "| round trips (S / B) | capacity, AWS's rules (Local's) S / B |")  # fmt: skip
     out.append("| --- | --- | --- | --- | --- | --- |")
+    checked = matched = 0
     for op in operations:
-        s, b = results[(op.name, "singlet", delays[0])], results[(op.name, "baseline", delays[0])]
+        s, b = results[(op.name, "singlet", first)], results[(op.name, "baseline", first)]
+        checked += s.checked + b.checked
+        matched += s.matched + b.matched
         out.append(
             f"| {op.title} | {s.total_calls} ({_calls(s.calls)}) | {b.total_calls} "
             f"({_calls(b.calls)}) | {_ratio(b.total_calls, s.total_calls)} "
-            f"| {s.round_trips} / {b.round_trips} | {s.capacity:g} / {b.capacity:g} |"
+            f"| {s.round_trips} / {b.round_trips} | {capacity(s)} / {capacity(b)} |"
         )
-    out += ["", "## Latency (ms, through the whole HTTP + GraphQL stack)", ""]
-    header = "| operation |"
-    rule = "| --- |"
+    out += ["", CAPACITY_NOTE + f" ({matched} of {checked} non-transactional calls priced the "
+            "same by the model and by Local).", ""]  # fmt: skip
+    out += _writes_by_size(results, first)
+    out += _predictions(operations, results, first)
+    out += ["## Latency (ms, through the whole HTTP + GraphQL stack)", ""]
+    header, rule = "| operation |", "| --- |"
     for delay in delays:
         header += f" p50 S / B at +{delay:g} ms | faster | p95 S / B at +{delay:g} ms |"
         rule += " --- | --- | --- |"
@@ -60,25 +71,56 @@ def markdown(
             row += (f" {s.p50:.1f} / {b.p50:.1f} | {_ratio(b.p50, s.p50)} "
                     f"| {s.p95:.1f} / {b.p95:.1f} |")  # fmt: skip
         out.append(row)
-    out += ["", "## How cost grows with the table", ""]
-    out.append("| operation | posts in table | Singlet calls / capacity / p50 "
-               "| baseline calls / capacity / p50 |")  # fmt: skip
-    out.append("| --- | --- | --- | --- |")
-    for g in growth:
-        out.append(
-            f"| {g.operation} | {g.posts:,} | {g.singlet.total_calls} / {g.singlet.capacity:g}"
-            f" / {g.singlet.p50:.1f} ms | {g.baseline.total_calls} / {g.baseline.capacity:g}"
-            f" / {g.baseline.p50:.1f} ms |"
-        )
     return "\n".join(out) + "\n"
 
 
-def chart(
-    operations: Sequence[Operation],
-    results: dict[tuple[str, str, float], Measurement],
-    delay: float,
-    path: Path,
-) -> None:
+def _writes_by_size(results: Results, delay: float) -> list[str]:
+    names = sorted({name for name, _, _ in results if name.startswith(("vote_", "comment_"))})
+    if not names:
+        return []
+    out = ["## Writes and the size of the post", "",
+           "The same write on a short post and on a long one, capacity by AWS's rules:", "",
+           "| write | Singlet | baseline |", "| --- | --- | --- |"]  # fmt: skip
+    for name in names:
+        s, b = results[(name, "singlet", delay)], results[(name, "baseline", delay)]
+        length = int(name.split("_")[1])
+        out.append(f"| {name.split('_')[0]} on a {length:,}-character post "
+                   f"| {s.capacity:g} | {b.capacity:g} |")  # fmt: skip
+    return [*out, ""]
+
+
+def _predictions(operations: Sequence[Operation], results: Results, delay: float) -> list[str]:
+    out = ["## Predicted before, measured after (Singlet)", "",
+           "Each operation's cost as predicted before it ran (its worst case: full pages, "
+           "the largest items the input limits allow) and as measured in the accounting run. "
+           "See docs/cost.md.", "",
+           "| operation | calls predicted / actual | round trips | read units | write units |",
+           "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    worst: dict[str, float] = {}
+    for op in operations:
+        m = results[(op.name, "singlet", delay)]
+        if m.predicted is None:
+            continue
+        p = m.predicted
+        figures = {
+            "calls": (sum(p["calls"].values()), m.total_calls),
+            "round trips": (p["roundTrips"], m.round_trips),
+            "read units": (p["readUnits"], m.read_capacity),
+            "write units": (p["writeUnits"], m.write_capacity),
+        }
+        cells = []
+        for name, (predicted, actual) in figures.items():
+            ratio = predicted / actual if actual else None
+            if ratio is not None:
+                worst[name] = max(worst.get(name, 0.0), ratio)
+            shown = f"{ratio:.1f}x" if ratio is not None else "-"
+            cells.append(f"{predicted:g} / {actual:g} ({shown})")
+        out.append(f"| {op.name} | " + " | ".join(cells) + " |")
+    summary = ", ".join(f"{name} {ratio:.1f}x" for name, ratio in worst.items())
+    return [*out, "", f"Worst ratio of predicted to actual: {summary}.", ""]
+
+
+def chart(operations: Sequence[Operation], results: Results, delay: float, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,7 +128,7 @@ def chart(
 
     names = [op.name for op in operations]
     x = range(len(names))
-    fig, (calls_ax, latency_ax) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (calls_ax, latency_ax) = plt.subplots(1, 2, figsize=(14, 4.8))
     for offset, design, colour in ((-0.2, "singlet", "#2a9d8f"), (0.2, "baseline", "#e76f51")):
         calls = [results[(n, design, 0.0)].total_calls for n in names]
         p50 = [results[(n, design, delay)].p50 for n in names]

@@ -7,7 +7,7 @@ from typing import Any
 
 from resolvers.ids import global_id
 
-from .data import Dataset
+from .data import LONG, SHORT, Dataset
 
 NODE_BATCH = 20
 
@@ -87,4 +87,12 @@ def operations(data: Dataset) -> list[Operation]:
         Operation("vote", "mutation: vote on a post (alternately up and down)", VOTE,
                   {"p": post_id}, as_user=subject, mutation=True,
                   variants=({"d": "UP"}, {"d": "DOWN"})),
+        *(op for length in (SHORT, LONG) for op in (
+            Operation(f"vote_{length}", f"mutation: vote on a {length:,}-character post", VOTE,
+                      {"p": global_id("Post", data.sized[length])}, as_user=subject,
+                      mutation=True, variants=({"d": "UP"}, {"d": "DOWN"})),
+            Operation(f"comment_{length}", f"mutation: comment on a {length:,}-character post",
+                      ADD_COMMENT, {"p": global_id("Post", data.sized[length])},
+                      as_user=subject, mutation=True),
+        )),
     ]  # fmt: skip

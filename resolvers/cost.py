@@ -56,8 +56,8 @@ from store import (
     UsernameClaim,
     Vote,
 )
-from store.attrs import RawItem
-from store.bounds import largest, largest_item
+from store.attrs import RawItem, marshal_item
+from store.bounds import STAMP, ULID, largest, largest_item
 from store.cost import (
     EVENTUAL,
     STRONG,
@@ -489,12 +489,24 @@ def create_user_steps(call: Call) -> list[tuple[str, float, float, int]]:
     return [("TransactWriteItems", 0.0, writes, 1)]
 
 
+def _new(entity: Model) -> float:
+    """Write units of putting `entity` in a transaction: items a mutation creates from its
+    input are known to the byte before it runs (ids are fixed-length ULIDs)."""
+    return write_units(SHAPE, None, marshal_item(entity.item()), True).total
+
+
 def create_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    tags = len(set(_input(call).get("tags") or ()))
+    values = _input(call)
+    tags = tuple(sorted({str(t) for t in values.get("tags") or ()}))
+    head = Post(id=ULID, author_id=ULID, title=str(values.get("title", "")),
+                url=values.get("url"), tags=tags, ups=0, downs=0, version=1, comment_count=0,
+                created_at=STAMP, updated_at=STAMP, score=0)  # fmt: skip
     writes = (
         condition_check_units(largest_item(User)).total
-        + sum(_units(e, None, True) for e in (Post, PostBody, AuthorLink))
-        + tags * _units(TagLink, None, True)
+        + _new(head)
+        + _new(PostBody(post_id=ULID, content=str(values.get("content", ""))))
+        + _new(AuthorLink(post_id=ULID, author_id=ULID))
+        + len(tags) * _units(TagLink, None, True)
     )
     return [("TransactWriteItems", 0.0, writes, 1)]
 
@@ -504,7 +516,8 @@ def update_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
     head read back."""
     if _input(call).get("content") is None:
         return [("UpdateItem", 0.0, _units(Post, _VERSION, False), 1)]
-    writes = _units(Post, _VERSION, True) + _units(PostBody, None, True)
+    body = PostBody(post_id=ULID, content=str(_input(call)["content"]))
+    writes = _units(Post, _VERSION, True) + _new(body)
     return [("TransactWriteItems", 0.0, writes, 1), ("BatchGetItem", _strong(Post), 0.0, 1)]
 
 
@@ -537,10 +550,10 @@ def tag_steps(call: Call) -> list[tuple[str, float, float, int]]:
 
 
 def add_comment_steps(call: Call) -> list[tuple[str, float, float, int]]:
+    body = str(_input(call).get("body", ""))
+    comment = Comment(id=ULID, post_id=ULID, author_id=ULID, body=body, created_at=STAMP)
     writes = (
-        condition_check_units(largest_item(User)).total
-        + _units(Comment, None, True)
-        + _units(Post, _COUNT, True)
+        condition_check_units(largest_item(User)).total + _new(comment) + _units(Post, _COUNT, True)
     )
     return [("TransactWriteItems", 0.0, writes, 1)]
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
+from .keys import SHAPE
+from .pricing import Pricer
 from .usage import Meter
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ async def open_client(
 ) -> DynamoDBClient:
     """A client to keep open; close it with `await client.close()`. Every call it makes is
     metered (store/usage.py); `dynamodb_local` (default: any custom endpoint) says the
-    endpoint is DynamoDB Local, whose transactional write figures the meter corrects."""
+    endpoint is DynamoDB Local, whose transactions the meter prices by the cost model."""
     credentials = LOCAL_CREDENTIALS if endpoint_url else {}
     context = get_session().create_client(
         "dynamodb",
@@ -39,5 +41,7 @@ async def open_client(
         **credentials,
     )
     client: DynamoDBClient = await context.__aenter__()
-    Meter(endpoint_url is not None if dynamodb_local is None else dynamodb_local).attach(client)
+    local = endpoint_url is not None if dynamodb_local is None else dynamodb_local
+    pricer = Pricer(client, lambda _: SHAPE).attach() if local else None
+    Meter(pricer).attach(client)
     return client

@@ -7,8 +7,9 @@ request, and the tasks a request starts inherit it) and any listener added to th
 (tests and benchmarks, which want every call of a client).
 
 Where DynamoDB reports no capacity (a failed conditional write, a cancelled transaction), the
-figure is the cost model's estimate. DynamoDB Local bills transactional writes at 4 units per
-KB where AWS bills 2; a meter told it talks to DynamoDB Local reports AWS's figure.
+figure is the cost model's estimate. DynamoDB Local does not bill transactions as AWS does: a
+meter with a pricer (pricing.py) reports the cost model's figure for those calls instead, with
+what the endpoint said kept beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .cost import item_size, write_blocks
+from .pricing import Pricer, unmetered
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -42,6 +44,7 @@ class Call:
     read_units: float = 0.0
     write_units: float = 0.0
     reported: bool = False  # DynamoDB reported the capacity (else: the model's estimate)
+    as_reported: float = 0.0  # what the endpoint said, before any correction (DynamoDB Local)
     retry: bool = False  # a retry by the store (unprocessed keys, conflicts, a lost race)
     sdk_retries: int = 0  # attempts botocore itself retried inside this call
     failed: bool = False
@@ -143,8 +146,8 @@ def retrying(retry: bool = True) -> Iterator[None]:
 class Meter:
     """Botocore hooks on one client; see the module docstring."""
 
-    def __init__(self, dynamodb_local: bool = False) -> None:
-        self.dynamodb_local = dynamodb_local
+    def __init__(self, pricer: Pricer | None = None) -> None:
+        self.pricer = pricer
         self.listeners: list[Usage] = []
 
     def attach(self, client: DynamoDBClient) -> Meter:
@@ -171,7 +174,7 @@ class Meter:
             params.setdefault("ReturnConsumedCapacity", "INDEXES")
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        if model.name not in DATA_OPERATIONS:
+        if model.name not in DATA_OPERATIONS or unmetered():
             return
         call = Call(model.name, time.perf_counter(), retry=_retrying.get())
         context[_CALL] = call
@@ -182,28 +185,32 @@ class Meter:
             if listener is not usage:
                 listener.calls.append(call)
 
-    def _after(self, context: dict[str, Any], parsed: Any = None, **_: Any) -> None:
+    async def _after(self, context: dict[str, Any], parsed: Any = None, **_: Any) -> None:
         call: Call | None = context.get(_CALL)
         if call is None:
             return
-        call.ended = time.perf_counter()
         parsed = parsed or {}
         call.sdk_retries = int(parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0))
         consumed = parsed.get("ConsumedCapacity")
         if consumed is None and "Error" in parsed:
+            call.ended = time.perf_counter()
             call.failed = True
             call.write_units = _refused_write_units(call.operation, parsed)
             return
         if isinstance(consumed, dict):
             consumed = [consumed]
         units = sum(float(c.get("CapacityUnits", 0.0)) for c in consumed or [])
-        if call.operation == "TransactWriteItems" and self.dynamodb_local:
-            units /= 2  # Local bills 4 units per KB for transactional writes; AWS bills 2
+        call.as_reported = units
+        call.reported = consumed is not None
+        call.ended = time.perf_counter()  # DynamoDB's answer: before any pricing reads
+        if self.pricer is not None:
+            priced = await self.pricer.price(call.operation, context, parsed, units)
+            if priced is not None:
+                units = priced
         if call.operation in READS:
             call.read_units = units
         else:
             call.write_units = units
-        call.reported = consumed is not None
 
     def _after_error(self, context: dict[str, Any], **_: Any) -> None:
         call: Call | None = context.get(_CALL)

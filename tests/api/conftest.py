@@ -29,6 +29,7 @@ from singlet_tools.local import free_port
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.http import COST_HEADER
 from api.settings import Settings
 
 SECRET = "contract-test-secret-of-at-least-32-bytes"
@@ -57,6 +58,7 @@ class Api:
     app: Starlette
     _send: Any = field(repr=False)
     base_url: str | None = None  # the HTTP transport's address
+    costs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (query, its cost)
 
     async def request(
         self,
@@ -78,8 +80,11 @@ class Api:
         token: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """POSTs an operation; returns the JSON response (asserting it is a 200)."""
-        all_headers = {"content-type": "application/json", **(headers or {})}
+        """POSTs an operation; returns the JSON response (asserting it is a 200).
+
+        Every operation of the contract suite also checks the cost model: it asks for the
+        request's cost, and what was predicted before it ran must bound what it cost."""
+        all_headers = {"content-type": "application/json", COST_HEADER: "1", **(headers or {})}
         if token is not None:
             all_headers["authorization"] = f"Bearer {token}"
         payload = {"query": query, "variables": variables or {}}
@@ -87,7 +92,26 @@ class Api:
                                    headers=all_headers)  # fmt: skip
         assert reply.status == 200, reply.body
         result: dict[str, Any] = reply.json()
+        cost = result.get("extensions", {}).pop("cost", None)
+        if result.get("extensions") == {}:
+            del result["extensions"]
+        if cost is not None:
+            self.costs.append((query, cost))
+            assert_bounded(cost)
         return result
+
+
+def assert_bounded(cost: dict[str, Any]) -> None:
+    """The prediction bounds the actual cost (of an undisturbed run: retries aside)."""
+    predicted, actual = cost["predicted"], cost.get("actual")
+    if actual is None or actual["retries"]:
+        return
+    for operation, calls in actual["calls"].items():
+        assert predicted["calls"].get(operation, 0) >= calls, (operation, cost)
+    assert sum(predicted["calls"].values()) >= sum(actual["calls"].values()), cost
+    assert predicted["roundTrips"] >= actual["roundTrips"], cost
+    assert predicted["readUnits"] >= actual["readUnits"], cost
+    assert predicted["writeUnits"] >= actual["writeUnits"], cost
 
 
 def error_codes(result: dict[str, Any]) -> list[str]:

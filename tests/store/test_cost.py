@@ -32,6 +32,7 @@ from store.cost import (
 )
 from store.limits import created_at
 from store.table import key_attributes
+from store.usage import meter_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -279,3 +280,19 @@ async def test_reads_cost_what_dynamodb_local_reports(
 
 def _key(item: RawItem) -> Any:
     return {keys.TABLE.pk: item[keys.TABLE.pk], keys.TABLE.sk: item[keys.TABLE.sk]}
+
+
+async def test_the_meter_prices_local_transactions_by_the_model(
+    client: DynamoDBClient, table_name: str
+) -> None:
+    """DynamoDB Local's figure for a transaction of several items is not what AWS bills (not
+    even twice it): the meter reports the model's, priced from the items written."""
+    items = _posts(3, seed=4)
+    with meter_of(client).listening() as usage:
+        await client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table_name, "Item": i}} for i in items]
+        )
+    (call,) = usage.calls
+    aws = sum(write_units(load_shape(), None, i, transactional=True).total for i in items)
+    assert call.write_units == aws
+    assert call.as_reported not in (aws, 2 * aws)
