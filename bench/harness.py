@@ -55,6 +55,8 @@ class Instruments:
         assert meter.pricer is not None, "a benchmark client talks to DynamoDB Local"
         self.pricer = meter.pricer
         self.pricer.shape_of = lambda table: shapes[table]
+        # Pricing reads items around each write: only in the accounting run, never timed.
+        self.pricer.operations = frozenset()
         self.delay = 0.0
         client.meta.events.register("before-send.dynamodb", self._network)
 
@@ -64,7 +66,7 @@ class Instruments:
 
     @contextmanager
     def pricing_every_call(self) -> Iterator[None]:
-        """The accounting run: every call priced by the model, not only transactions."""
+        """The accounting run: every call priced by the model."""
         usual, self.pricer.operations = self.pricer.operations, DATA_OPERATIONS
         try:
             yield

@@ -107,6 +107,14 @@ def chart(points: list[Point], path: Path) -> None:
                                  label=design)  # fmt: skip
             axes[1][column].plot(xs, [m.p50 for _, m in series], "o-", color=colour,
                                  label=design)  # fmt: skip
+            for p in mine:
+                if p.measurement is None:  # over the patience: said where it would be
+                    for row in (0, 1):
+                        axes[row][column].annotate(
+                            f"over {PATIENCE_S:.0f} s a request:\nnot measured",
+                            (p.posts, axes[row][column].get_ylim()[1]), color=colour,
+                            fontsize=8, ha="right", va="top",
+                        )  # fmt: skip
         axes[0][column].set_title(f"{name}: read units per request (AWS's rules)")
         axes[1][column].set_title(f"{name}: p50 latency, ms")
         for row in (0, 1):

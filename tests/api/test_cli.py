@@ -74,6 +74,10 @@ def test_singlet_dev_serves_a_seeded_api_and_stops_everything(tmp_path: Path) ->
         data = reply.json()["data"]
         assert data["viewer"] == {"username": "ada"}
         assert len(data["posts"]["edges"]) == 3
+        # What GraphiQL shows next to every result under `make run`: what it cost.
+        cost = reply.json()["extensions"]["cost"]
+        assert cost["actual"]["calls"] == {"BatchGetItem": 2, "Query": 4}
+        assert cost["predicted"]["calls"] == {"BatchGetItem": 2, "Query": 4}
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C
         process.wait(timeout=30)

@@ -86,6 +86,8 @@ def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
     from .local import LocalUnavailable, start
 
     os.environ.setdefault("JWT_SECRET", DEV_SECRET)
+    # GraphiQL shows what each query cost (and was predicted to), next to its result.
+    os.environ.setdefault("COST_EXTENSIONS", "always")
     # SIGTERM (and uvicorn re-raising it after its shutdown) must unwind through `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     local = None
