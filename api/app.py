@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import re
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,10 +27,10 @@ from resolvers.cursors import CursorSigner
 from store import Store, Table
 from store.client import open_client
 
-from . import graphiql, logs
+from . import errors, graphiql, logs
 from .auth import Authenticator, InvalidToken
 from .execution import Executor
-from .http import Caller, GraphQLHTTP
+from .http import Caller, GraphQLHTTP, error_response, media_type_for
 from .schema import build_schema
 from .settings import Settings
 
@@ -119,7 +118,7 @@ class RequestContext:
         request_id = _request_id(scope)
         token = logs.request_id.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status: int | None = None  # until the response starts
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -129,20 +128,34 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1") or None
+        media_type = media_type_for(accept)
         try:
             body = await self._read_body(scope, receive)
             if body is None:
-                await _too_large(self.max_body_bytes)(scope, receive, send_with_id)
+                message = f"the request body is too large: at most {self.max_body_bytes} bytes"
+                reply = error_response(413, message, errors.PAYLOAD_TOO_LARGE, media_type)
+                await reply(scope, receive, send_with_id)
                 return
             await self.app(scope, _replay(body), send_with_id)
+        except Exception:
+            # A bug, not the client's doing: logged with the request id, answered as a GraphQL
+            # error that carries it (never Starlette's text/plain 500, never a dropped
+            # connection). Once the response has started it can only be cut short.
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if status is not None:
+                raise
+            reply = error_response(500, "Internal server error", errors.INTERNAL_SERVER_ERROR,
+                                   media_type, request_id=request_id)  # fmt: skip
+            await reply(scope, receive, send_with_id)
         finally:
             extra: dict[str, Any] = {
-                "status": status,
+                "status": status or 500,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             }
             if (cost := scope.get("state", {}).get("cost")) is not None:
                 extra["cost"] = cost
-            log.info("%s %s %s", scope["method"], scope["path"], status, extra=extra)
+            log.info("%s %s %s", scope["method"], scope["path"], status or 500, extra=extra)
             logs.request_id.reset(token)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
@@ -186,14 +199,6 @@ def _replay(body: bytes) -> Receive:
         raise AssertionError("unreachable")  # pragma: no cover
 
     return receive
-
-
-def _too_large(limit: int) -> Response:
-    error = {
-        "message": f"request body too large: at most {limit} bytes",
-        "extensions": {"code": "BAD_USER_INPUT"},
-    }
-    return Response(json.dumps({"errors": [error]}), 413, media_type="application/json")
 
 
 async def health(request: Request) -> JSONResponse:

@@ -105,16 +105,16 @@ class Executor:
     ) -> None:
         self.schema = schema
         self.budget = budget or Budget()
-        rules: list[type[ASTValidationRule]] = [
-            *specified_rules,
-            MaybeNullValidationRule,
-            OneOfInputValidationRule,
+        # Two passes: the limits' rules walk fragments by name, so they run only on a
+        # document the spec's rules found sound (no undefined or cyclic fragments).
+        self.rules = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        limits: list[type[ASTValidationRule]] = [
             max_depth_rule(max_depth, None),
             max_aliases_rule(MAX_ALIASES),
         ]
         if not introspection:
-            rules.append(NoSchemaIntrospectionCustomRule)
-        self.rules = tuple(rules)
+            limits.append(NoSchemaIntrospectionCustomRule)
+        self.limits = tuple(limits)
         # Caches per executor (per container): parsing and validating the same document
         # again gives the same answer, and GraphQL clients send the same few documents.
         self.parse = functools.lru_cache(CACHE_SIZE)(self._parse)
@@ -129,7 +129,10 @@ class Executor:
     def _validate(self, query: str) -> tuple[GraphQLError, ...]:
         document = self.parse(query)
         assert isinstance(document, DocumentNode)
-        return tuple(validate(self.schema, document, self.rules))
+        return tuple(
+            validate(self.schema, document, self.rules)
+            or validate(self.schema, document, self.limits)
+        )
 
     def prepare(
         self, operation: Operation, allowed: Collection[OperationType]

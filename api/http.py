@@ -162,9 +162,31 @@ def _too_large(body: dict[str, Any], limit: float, request_id: str) -> dict[str,
 
 def _error_response(refused: Refused, media_type: str) -> Response:
     code = errors.TRANSPORT_CODES.get(refused.status, errors.BAD_REQUEST)
-    error = GraphQLError(str(refused), extensions={"code": code})
-    return Response(encode({"errors": [error.formatted]}), refused.status, refused.headers,
+    return error_response(refused.status, str(refused), code, media_type, refused.headers)
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+    request_id: str | None = None,
+) -> Response:
+    """A GraphQL response holding one request error (no `data`: nothing ran)."""
+    extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
+    error = GraphQLError(message, extensions=extensions)
+    return Response(encode({"errors": [error.formatted]}), status, headers,
                     media_type=media_type)  # fmt: skip
+
+
+def media_type_for(accept: str | None) -> str:
+    """The response's media type for an error answered outside the endpoint (body too large,
+    an unexpected failure): as negotiated, or application/json when nothing is acceptable."""
+    try:
+        return _negotiate(accept)
+    except Refused:
+        return JSON
 
 
 def _asks_for_cost(request: Request) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from store import CommentsByPost, Key, ListQuery, Page, Post, Store, User
 from store.model import Model
-from store.tasks import gather
+from store.tasks import settle
 
 from .waves import WaveLoader, Waves
 
@@ -42,33 +42,46 @@ class Loaders:
     async def page(self, query: ListQuery[T]) -> Page[T]:
         return cast(Page[T], await self.pages.load(query))
 
-    async def _load_items(self, item_keys: list[Key[Any]]) -> list[Model | None]:
-        return await self.store.get_many(item_keys)
+    async def _load_items(self, item_keys: list[Key[Any]]) -> list[Model | Exception | None]:
+        # One BatchGetItem answers for all its keys: they succeed or fail together.
+        return list(await self.store.get_many(item_keys))
 
-    async def _load_pages(self, queries: list[ListQuery[Any]]) -> list[Page[Any]]:
-        pages = await gather(*(self.store.page(q) for q in queries))
+    # Every batch answers key by key: one key's failure (a bad argument, a throttled Query)
+    # fails that key's load only, never its batch-mates'.
+
+    async def _load_pages(self, queries: list[ListQuery[Any]]) -> list[Page[Any] | Exception]:
+        pages = await settle(*(self.store.page(q) for q in queries))
         for page in pages:
-            for entity in page.items:
-                if isinstance(entity, Model):
-                    self.prime(entity)
-        return list(pages)
+            if isinstance(page, Page):
+                for entity in page.items:
+                    if isinstance(entity, Model):
+                        self.prime(entity)
+        return pages
 
-    async def _load_usernames(self, usernames: list[str]) -> list[User | None]:
-        users = await gather(*(self.store.user_by_username(u) for u in usernames))
+    async def _load_usernames(self, usernames: list[str]) -> list[User | Exception | None]:
+        users = await settle(*(self.store.user_by_username(u) for u in usernames))
         for user in users:
-            if user is not None:
+            if isinstance(user, User):
                 self.prime(user)
-        return list(users)
+        return users
 
-    async def _load_posts_with_comments(self, requests: list[tuple[str, int]]) -> list[Post | None]:
-        results = await gather(*(self.store.post_with_comments(p, n) for p, n in requests))
-        for (post_id, first), (post, body, page) in zip(requests, results, strict=True):
+    async def _load_posts_with_comments(
+        self, requests: list[tuple[str, int]]
+    ) -> list[Post | Exception | None]:
+        results = await settle(*(self.store.post_with_comments(p, n) for p, n in requests))
+        posts: list[Post | Exception | None] = []
+        for (post_id, first), result in zip(requests, results, strict=True):
+            if isinstance(result, Exception):
+                posts.append(result)
+                continue
+            post, body, page = result
             # What Post.comments(first) will ask the pages loader for: already here.
             self.pages.prime(CommentsByPost(post_id, first=first), page)
             for entity in (post, body, *page.items):
                 if entity is not None:
                     self.prime(entity)
-        return [post for post, _, _ in results]
+            posts.append(post)
+        return posts
 
     def prime(self, entity: Model) -> None:
         self.items.prime(entity.primary_key(), entity)

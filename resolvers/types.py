@@ -26,7 +26,7 @@ from store.limits import (
     MAX_TITLE,
     MAX_URL,
 )
-from store.pagination import DEFAULT_PAGE_SIZE, Page
+from store.pagination import DEFAULT_PAGE_SIZE, Page, check_page_size
 from store.tasks import gather
 
 from . import cost as c
@@ -123,7 +123,9 @@ async def load_post(info: Ctx, post_id: str) -> Post | None:
 
 
 async def read_list(info: Ctx, query: ListQuery[T]) -> Page[T]:
-    """Verifies the client's cursor for the list and loads the page."""
+    """Checks the client's arguments (the page size, the cursor's signature), then loads the
+    page: a bad argument fails this field before anything is queued."""
+    check_page_size(query.first)
     after = info.context.cursors.verify(list_id(query), query.after) if query.after else None
     return await info.context.loaders.page(replace(query, after=after))
 

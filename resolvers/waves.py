@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch
 
@@ -23,6 +23,10 @@ V = TypeVar("V")
 # While other requests keep the event loop busy (a local server with concurrent clients),
 # a wave goes out after this many ticks even if something is still runnable.
 MAX_WAIT_TICKS = 64
+
+# A batch answers key by key, a value or that key's own exception (aiodataloader rejects
+# just that key's load with it).
+Batch = Callable[[list[K]], Coroutine[Any, Any, list[V | Exception]]]
 
 
 class Waves:
@@ -35,7 +39,7 @@ class Waves:
         self._ticks = 0
         self._closed = False
 
-    def loader(self, batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> WaveLoader[K, V]:
+    def loader(self, batch: Batch[K, V]) -> WaveLoader[K, V]:
         loader: WaveLoader[K, V] = WaveLoader(batch, self)
         self._loaders.append(loader)
         return loader
@@ -93,10 +97,11 @@ class WaveLoader(DataLoader[K, V], Generic[K, V]):
     can cancel: a resolver cancelled by graphql-core (a sibling's error nulled their parent)
     must not cancel a load another field awaits too."""
 
-    def __init__(
-        self, batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]], waves: Waves
-    ) -> None:
-        super().__init__(batch, loop=waves.loop)
+    def __init__(self, batch: Batch[K, V], waves: Waves) -> None:
+        # aiodataloader's own annotation has no room for per-key exceptions, which it handles.
+        super().__init__(
+            cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], batch), loop=waves.loop
+        )
         self.waves = waves
 
     def load(self, key: K) -> asyncio.Future[V]:

@@ -25,3 +25,13 @@ async def gather(*awaitables: Awaitable[T]) -> list[T]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def settle(*awaitables: Awaitable[T]) -> list[T | Exception]:
+    """Each awaitable's result or its own exception: one failure touches nothing else (a
+    batch of independent loads, where one bad key must fail only its own load)."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result  # cancelled (or KeyboardInterrupt): not one load's failure
+    return results  # type: ignore[return-value]

@@ -212,7 +212,12 @@ def function_url_event(
     if params:
         event["queryStringParameters"] = dict(parse_qsl(urlencode(params)))
     if body is not None:
-        event["body"] = base64.b64encode(body).decode() if base64_body else body.decode()
+        try:
+            text = None if base64_body else body.decode()
+        except UnicodeDecodeError:  # not text: AWS sends such a body base64-encoded
+            text = None
+        event["body"] = base64.b64encode(body).decode() if text is None else text
+        event["isBase64Encoded"] = text is None
     return event
 
 

@@ -66,7 +66,7 @@ async def test_request_body_limit(api: Api) -> None:
         "POST", "/graphql", body=body.encode(), headers={"content-type": "application/json"}
     )
     assert reply.status == 413
-    assert reply.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert reply.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_depth_limit(api: Api) -> None:
