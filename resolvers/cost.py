@@ -45,7 +45,6 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from store import (
-    AuthorLink,
     Comment,
     InvalidInput,
     Post,
@@ -57,7 +56,7 @@ from store import (
     Vote,
 )
 from store.attrs import RawItem, marshal_item
-from store.bounds import STAMP, ULID, largest, largest_item
+from store.bounds import ULID, largest, largest_item
 from store.cost import (
     EVENTUAL,
     STRONG,
@@ -71,6 +70,7 @@ from store.keys import GSI1, SHAPE
 from store.model import Model
 from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
 from store.table import BATCH_GET_LIMIT, BATCH_WRITE_CONCURRENCY, BATCH_WRITE_LIMIT
+from store.writes import NewPost, new_body, new_comment
 
 from .ids import parse_global_id
 
@@ -469,7 +469,11 @@ def mutation(steps: Callable[[Call], list[tuple[str, float, float, int]]], *,
         at = call.parents.ready
         if not subject_only:
             at = max(at, prediction.viewer_link())
-        for operation, reads, writes, calls in steps(call):
+        try:
+            planned = steps(call)
+        except InvalidInput:
+            return At(1, at)  # the store refuses this input before it writes anything
+        for operation, reads, writes, calls in planned:
             at += 1
             sequential = math.ceil(calls / BATCH_WRITE_CONCURRENCY) if calls > 1 else 1
             prediction.direct(at, operation, call.path, read_units=reads, write_units=writes,
@@ -497,17 +501,11 @@ def _new(entity: Model) -> float:
 
 def create_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
     values = _input(call)
-    tags = tuple(sorted({str(t) for t in values.get("tags") or ()}))
-    head = Post(id=ULID, author_id=ULID, title=str(values.get("title", "")),
-                url=values.get("url"), tags=tags, ups=0, downs=0, version=1, comment_count=0,
-                created_at=STAMP, updated_at=STAMP, score=0)  # fmt: skip
-    writes = (
-        condition_check_units(largest_item(User)).total
-        + _new(head)
-        + _new(PostBody(post_id=ULID, content=str(values.get("content", ""))))
-        + _new(AuthorLink(post_id=ULID, author_id=ULID))
-        + len(tags) * _units(TagLink, None, True)
-    )
+    new = NewPost.of(
+        ULID, ULID, values.get("title", ""), values.get("content", ""), values.get("url"),
+        values.get("tags") or (),
+    )  # fmt: skip
+    writes = condition_check_units(largest_item(User)).total + sum(map(_new, new.entities()))
     return [("TransactWriteItems", 0.0, writes, 1)]
 
 
@@ -516,7 +514,7 @@ def update_post_steps(call: Call) -> list[tuple[str, float, float, int]]:
     head read back."""
     if _input(call).get("content") is None:
         return [("UpdateItem", 0.0, _units(Post, _VERSION, False), 1)]
-    body = PostBody(post_id=ULID, content=str(_input(call)["content"]))
+    body = new_body(ULID, _input(call)["content"])
     writes = _units(Post, _VERSION, True) + _new(body)
     return [("TransactWriteItems", 0.0, writes, 1), ("BatchGetItem", _strong(Post), 0.0, 1)]
 
@@ -550,8 +548,7 @@ def tag_steps(call: Call) -> list[tuple[str, float, float, int]]:
 
 
 def add_comment_steps(call: Call) -> list[tuple[str, float, float, int]]:
-    body = str(_input(call).get("body", ""))
-    comment = Comment(id=ULID, post_id=ULID, author_id=ULID, body=body, created_at=STAMP)
+    comment = new_comment(ULID, ULID, ULID, _input(call).get("body", ""))
     writes = (
         condition_check_units(largest_item(User)).total + _new(comment) + _units(Post, _COUNT, True)
     )

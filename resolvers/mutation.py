@@ -63,10 +63,10 @@ class Mutation:
     @strawberry.mutation(metadata=c.cost(c.mutation(c.create_post_steps)))
     async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
         author_id = await info.context.require_viewer_id()
-        post = await info.context.store.create_post(
+        post, body = await info.context.store.create_post(
             author_id, input.title, input.content, input.url, input.tags
         )
-        info.context.loaders.prime(store.PostBody(post_id=post.id, content=input.content))
+        info.context.loaders.prime(body)
         return Post.of(post)
 
     @strawberry.mutation(

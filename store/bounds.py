@@ -30,7 +30,7 @@ from .model import Model
 
 WIDE = "\U0001f600"  # 4 bytes in UTF-8
 BIG = int("9" * 38)  # 38 significant digits: the largest number DynamoDB stores (20 bytes)
-ULID = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"  # the largest ULID
+ULID = "01KAZZZZZZZZZZZZZZZZZZZZZZ"  # every ULID is 26 ASCII characters (this one of 2025)
 STAMP = "2026-11-21T00:00:00.000Z"
 
 

@@ -64,8 +64,13 @@ def check_tag(tag: str) -> str:
 
 
 def check_subject(subject: str) -> str:
-    if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:
-        raise InvalidInput(f"token subject must be 1-{MAX_SUBJECT_LENGTH} characters")
+    # Any identity provider's subject, but printable: it becomes a key.
+    if (
+        not isinstance(subject, str)
+        or not 1 <= len(subject) <= MAX_SUBJECT_LENGTH
+        or not subject.isprintable()
+    ):
+        raise InvalidInput(f"token subject must be 1-{MAX_SUBJECT_LENGTH} printable characters")
     return subject
 
 

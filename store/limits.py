@@ -6,6 +6,7 @@ well under DynamoDB's 400 KB item limit (store/bounds.py computes the exact figu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -24,9 +25,52 @@ MAX_DISPLAY_NAME = 100
 MAX_BIO = 1_000
 
 
+# What a field may hold. Control characters (Unicode Cc) and lone surrogates (which no
+# encoding can store: DynamoDB would refuse the whole request) are refused everywhere; text
+# that is one line (titles, display names) also refuses line and paragraph separators, while
+# text of several lines (content, comments, bios) keeps tabs and line breaks.
+_NOT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_line(value: str, what: str, maximum: int, minimum: int = 1) -> str:
+    """One line of text, as stored: without leading or trailing whitespace (a line break
+    included). The limits apply to that stored value."""
+    value = _check_characters(_string(value, what).strip(), what, _NOT_IN_LINE)
+    return _check_length(value, what, minimum, maximum)
+
+
 def check_text(value: str, what: str, maximum: int, minimum: int = 1) -> str:
-    if not isinstance(value, str) or not minimum <= len(value.strip()) <= maximum:
-        raise InvalidInput(f"{what} must be {minimum}-{maximum} characters")
+    """Text of any number of lines, as stored: without trailing whitespace or leading blank
+    lines (the first line's indentation stays: it may be meaningful, as in Markdown)."""
+    value = _check_characters(_string(value, what).rstrip(), what, _NOT_IN_TEXT)
+    lead = len(value) - len(value.lstrip())
+    first_line = value.rfind("\n", 0, lead) + 1  # past the last line break of the lead
+    return _check_length(value[first_line:], what, minimum, maximum)
+
+
+def _string(value: str, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string")
+    return value
+
+
+def _check_characters(value: str, what: str, refused: re.Pattern[str]) -> str:
+    found = refused.search(value)
+    if found is not None:
+        raise InvalidInput(
+            f"{what} must not contain U+{ord(found.group()):04X} (a control character or a lone"
+            f" surrogate), found at position {found.start()}"
+        )
+    return value
+
+
+def _check_length(value: str, what: str, minimum: int, maximum: int) -> str:
+    if not minimum <= len(value) <= maximum:
+        raise InvalidInput(
+            f"{what} must be {minimum}-{maximum} characters, without leading or trailing"
+            f" whitespace ({len(value)} given)"
+        )
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import keys
@@ -45,13 +46,14 @@ from .limits import (
     MAX_DISPLAY_NAME,
     MAX_TAGS,
     MAX_TITLE,
+    check_line,
     check_tags,
     check_text,
     check_url,
     created_at,
     now,
 )
-from .model import Key, attribute_named
+from .model import Key, Model, attribute_named
 from .table import (
     Refusal,
     Table,
@@ -94,6 +96,55 @@ def _author_exists(user_id: str) -> Write:
     return check(User.key_of(id=user_id), EXISTS, refuse(NotFound("the author has no profile")))
 
 
+# What the writes put, built from the caller's input once checked and trimmed: the store
+# writes these, and the cost model (resolvers/cost.py) prices these, to the byte.
+
+
+@dataclass(frozen=True)
+class NewPost:
+    post: Post
+    body: PostBody
+    links: tuple[AuthorLink | TagLink, ...]
+
+    @classmethod
+    def of(
+        cls,
+        post_id: str,
+        author_id: str,
+        title: str,
+        content: str,
+        url: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> NewPost:
+        title = check_line(title, "title", MAX_TITLE)
+        body = new_body(post_id, content)
+        if url is not None:
+            check_url(url)
+        unique_tags = check_tags(tags)
+        stamp = created_at(post_id)
+        post = Post(id=post_id, author_id=author_id, title=title, url=url, tags=unique_tags,
+                    ups=0, downs=0, version=1, comment_count=0, created_at=stamp,
+                    updated_at=stamp, score=0)  # fmt: skip
+        links: tuple[AuthorLink | TagLink, ...] = (
+            AuthorLink(post_id=post_id, author_id=author_id),
+            *(TagLink(post_id=post_id, tag=tag) for tag in unique_tags),
+        )
+        return cls(post, body, links)
+
+    def entities(self) -> tuple[Model, ...]:
+        return (self.post, self.body, *self.links)
+
+
+def new_body(post_id: str, content: str) -> PostBody:
+    return PostBody(post_id=post_id, content=check_text(content, "content", MAX_CONTENT))
+
+
+def new_comment(comment_id: str, post_id: str, author_id: str, body: str) -> Comment:
+    body = check_text(body, "body", MAX_BODY)
+    return Comment(id=comment_id, post_id=post_id, author_id=author_id, body=body,
+                   created_at=created_at(comment_id))  # fmt: skip
+
+
 class Writes:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -103,8 +154,8 @@ class Writes:
     ) -> User:
         keys.check_subject(subject)
         keys.check_username(username)
-        display_name = check_text(display_name or username, "displayName", MAX_DISPLAY_NAME)
-        check_text(bio, "bio", MAX_BIO, minimum=0)
+        display_name = check_line(display_name or username, "displayName", MAX_DISPLAY_NAME)
+        bio = check_text(bio, "bio", MAX_BIO, minimum=0)
         user_id = keys.new_id()
         user = User(id=user_id, username=username, display_name=display_name, bio=bio,
                     created_at=created_at(user_id))  # fmt: skip
@@ -124,26 +175,14 @@ class Writes:
         content: str,
         url: str | None = None,
         tags: Sequence[str] = (),
-    ) -> Post:
-        check_text(title, "title", MAX_TITLE)
-        check_text(content, "content", MAX_CONTENT)
-        if url is not None:
-            check_url(url)
-        unique_tags = check_tags(tags)
-        post_id = keys.new_id()
-        stamp = created_at(post_id)
-        post = Post(id=post_id, author_id=author_id, title=title, url=url, tags=unique_tags,
-                    ups=0, downs=0, version=1, comment_count=0, created_at=stamp,
-                    updated_at=stamp, score=0)  # fmt: skip
-        body = PostBody(post_id=post_id, content=content)
+    ) -> tuple[Post, PostBody]:
+        """The post's head and body, as stored (the text trimmed: store/limits.py)."""
+        new = NewPost.of(keys.new_id(), author_id, title, content, url, tags)
         await self.table.transact([
             _author_exists(author_id),
-            put(post.item(), ABSENT),
-            put(body.item(), ABSENT),
-            put(AuthorLink(post_id=post_id, author_id=author_id).item(), ABSENT),
-            *(put(TagLink(post_id=post_id, tag=tag).item(), ABSENT) for tag in unique_tags),
+            *(put(entity.item(), ABSENT) for entity in new.entities()),
         ])  # fmt: skip
-        return post
+        return new.post, new.body
 
     async def update_post(
         self,
@@ -162,13 +201,13 @@ class Writes:
         """
         change = Update(Post.version.increment(), Post.updated_at.set(now()))
         if title is not None:
-            change += Update(Post.title.set(check_text(title, "title", MAX_TITLE)))
+            change += Update(Post.title.set(check_line(title, "title", MAX_TITLE)))
         if url == "":
             change += Update(Post.url.remove())
         elif url is not None:
             change += Update(Post.url.set(check_url(url)))
         if content is not None:
-            check_text(content, "content", MAX_CONTENT)
+            body = new_body(post_id, content)
             change += Update(Post.content.remove())
         if len(change.actions) == 2:
             raise InvalidInput("nothing to update: give a title, content or url")
@@ -178,7 +217,7 @@ class Writes:
             new = await self.table.write(head, return_new=True)
             assert new is not None
             return Post.decode(new)
-        await self.table.transact([head, put(PostBody(post_id=post_id, content=content).item())])
+        await self.table.transact([head, put(body.item())])
         post = await self._head(post_id)
         if post is None:
             raise NotFound("post not found")
@@ -313,10 +352,7 @@ class Writes:
         raise Unavailable("the vote kept changing concurrently; try again")
 
     async def add_comment(self, author_id: str, post_id: str, body: str) -> Comment:
-        check_text(body, "body", MAX_BODY)
-        comment_id = keys.new_id()
-        comment = Comment(id=comment_id, post_id=post_id, author_id=author_id, body=body,
-                          created_at=created_at(comment_id))  # fmt: skip
+        comment = new_comment(keys.new_id(), post_id, author_id, body)
         await self.table.transact([
             _author_exists(author_id),
             put(comment.item(), ABSENT),

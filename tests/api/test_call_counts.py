@@ -24,7 +24,7 @@ async def _blog(store: Store, posts: int = 25, comments: int = 6) -> list[Any]:
     rng = random.Random(3)
     users = [await store.create_user(f"sub-{i}", f"user_{i}") for i in range(8)]
     for i in range(posts):
-        post = await store.create_post(rng.choice(users[:4]).id, f"post {i}", "c")
+        post, _ = await store.create_post(rng.choice(users[:4]).id, f"post {i}", "c")
         for j in range(comments):
             await store.add_comment(rng.choice(users).id, post.id, f"comment {j}")
         await store.vote(users[0].id, post.id, "UP")

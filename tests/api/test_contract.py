@@ -232,6 +232,20 @@ async def test_create_post_validates_input(api: Api, signup: Any) -> None:
         assert error_codes(result) == ["BAD_USER_INPUT"], extra
 
 
+async def test_limits_hold_for_what_is_stored(api: Api, signup: Any) -> None:
+    member = await signup("ada")
+    create = "mutation($i: CreatePostInput!) { createPost(input: $i) { title content } }"
+    padded = {"title": "a" + " " * 100_000, "content": "a" + " " * 400_000}
+    result = await api.graphql(create, {"i": padded}, token=member.token)
+    assert result == {"data": {"createPost": {"title": "a", "content": "a"}}}
+    for bad in ({"title": "a\u0000b"}, {"title": "two\nlines"}, {"content": "\ud800"},
+                {"title": " " * 300}):  # fmt: skip
+        result = await api.graphql(create, {"i": {"title": "t", "content": "c", **bad}},
+                                   token=member.token)  # fmt: skip
+        assert error_codes(result) == ["BAD_USER_INPUT"], bad
+        assert "Internal" not in result["errors"][0]["message"]
+
+
 async def test_update_post_versions_and_owner_rule(api: Api, signup: Any) -> None:
     ada, bob = await signup("ada"), await signup("bob")
     post = await create_post(api, ada)

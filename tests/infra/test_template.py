@@ -91,7 +91,7 @@ async def test_policy_grants_exactly_what_the_store_uses(
     try:
         a = await store.create_user("s-a", "alice")
         b = await store.create_user("s-b", "bob")
-        post = await store.create_post(a.id, "t", "c", tags=("x",))
+        post, _ = await store.create_post(a.id, "t", "c", tags=("x",))
         await store.update_post(a.id, post.id, 1, title="u", content="new")
         await store.add_tag(a.id, post.id, "y")
         await store.remove_tag(a.id, post.id, "x")

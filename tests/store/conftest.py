@@ -30,7 +30,8 @@ def make_user(store: Store) -> MakeUser:
 @pytest.fixture
 def make_post(store: Store) -> MakePost:
     async def make(author: User, title: str = "a post", tags: tuple[str, ...] = ()) -> Post:
-        return await store.create_post(author.id, title, "content", tags=tags)
+        post, _ = await store.create_post(author.id, title, "content", tags=tags)
+        return post
 
     return make
 

@@ -70,7 +70,7 @@ async def test_plan_is_a_dry_run(
 async def test_backfill_serves_the_new_access_pattern(store: Store, make_user: MakeUser) -> None:
     author = await make_user()
     posts = await legacy_posts(store, author, 30)
-    fresh = await store.create_post(author.id, "written by today's API", "c")  # has a score
+    fresh, _ = await store.create_post(author.id, "written by today's API", "c")  # has a score
     assert [p.id for p in (await store.page(TopPostsByUser(author.id))).items] == [fresh.id]
     counts = await Runner(store.table, SCORE, segments=4).run()
     assert (counts.migrated, counts.current, counts.skipped, counts.failed) == (30, 1, 0, 0)
@@ -118,7 +118,7 @@ async def test_post_bodies_split_old_posts_and_readers_understand_both_shapes(
 ) -> None:
     author, voter = await make_user(), await make_user()
     old = await legacy_posts(store, author, 6, version=3)
-    fresh = await store.create_post(author.id, "written by today's API", "new shape")
+    fresh, _ = await store.create_post(author.id, "written by today's API", "new shape")
     # Before the move: an old head still shows its content, and is listed by itself.
     post, body, _ = await store.post_with_comments(old[0].id)
     assert (post and post.content, body) == ("c", None)

@@ -119,10 +119,35 @@ async def test_post_input_is_validated(
         await store.create_post(user.id, **args)
 
 
+async def test_limits_apply_to_the_stored_value(store: Store, make_user: MakeUser) -> None:
+    user = await make_user()
+    post, _ = await store.create_post(user.id, "a" + " " * 100_000, "a" + " " * 400_000)
+    body = await store.get(PostBody.key_of(post_id=post.id))
+    assert (post.title, body and body.content) == ("a", "a")
+    updated = await store.update_post(user.id, post.id, 1, title=" b ", content="\n\nc\n")
+    body = await store.get(PostBody.key_of(post_id=post.id))
+    assert (updated.title, body and body.content) == ("b", "c")
+    comment = await store.add_comment(user.id, post.id, "  hi  ")
+    assert comment.body == "  hi"  # text keeps its first line's indentation
+    profile = await store.create_user("s2", "spaced", "  Ada  ", " bio \n")
+    assert (profile.display_name, profile.bio) == ("Ada", " bio")
+
+
+@pytest.mark.parametrize("title", ["a\x00", "a\nb", "\ud800", " " * 201])
+async def test_control_characters_and_surrogates_are_refused(
+    store: Store, make_user: MakeUser, title: str
+) -> None:
+    user = await make_user()
+    with pytest.raises(InvalidInput, match="title"):
+        await store.create_post(user.id, title, "c")
+    with pytest.raises(InvalidInput, match="content"):
+        await store.create_post(user.id, "t", "a\ud800")
+
+
 async def test_large_post_within_limits_is_stored(store: Store, make_user: MakeUser) -> None:
     user = await make_user()
     content = "\U0001f600" * 50_000  # 200 KB of 4-byte characters
-    post = await store.create_post(user.id, "big", content)
+    post, _ = await store.create_post(user.id, "big", content)
     body = await store.get(PostBody.key_of(post_id=post.id))
     assert body is not None
     assert body.content == content
@@ -133,7 +158,7 @@ async def test_update_post_bumps_version_and_checks_it(
     store: Store, make_user: MakeUser, make_post: MakePost
 ) -> None:
     user = await make_user()
-    post = await store.create_post(user.id, "t", "c", url="https://example.org/a")
+    post, _ = await store.create_post(user.id, "t", "c", url="https://example.org/a")
     updated = await store.update_post(user.id, post.id, 1, title="new", url="")
     assert (updated.title, updated.url, updated.version) == ("new", None, 2)
     assert updated.updated_at >= post.updated_at

@@ -46,7 +46,7 @@ async def seed(store: Store, rng: random.Random | None = None) -> bool:
         return False
     for i, (title, tags) in enumerate(POSTS):
         author = users[i % len(users)]
-        post = await store.create_post(
+        post, _ = await store.create_post(
             author.id, title, f"{title}: a demo post.", f"https://example.org/{i}", tags
         )
         for voter in users:
