@@ -3,9 +3,11 @@ what the API documents, bound what requests really cost, and are reported to who
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from graphql import OperationType
 
+from api import logs
 from api.app import create_app
 from api.budget import COST_LIMIT_EXCEEDED, Budget
 from api.execution import Executor, Operation, Outcome
@@ -137,30 +140,42 @@ async def test_workload_costs_what_was_predicted_and_no_more_than_three_times_le
         assert predicted["roundTrips"] <= 3 * actual["roundTrips"], op.name
 
 
-class _Lines(logging.Handler):
+class _AccessLog(logging.Handler):
+    """The access-log lines by request id. Under uvicorn a line is written in the server's
+    thread after the response has gone, so it may arrive after the client has the response."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[logging.LogRecord] = []
+        self.lines: dict[str | None, list[logging.LogRecord]] = {}
+        self.written = threading.Condition()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        with self.written:  # emitted in the request's own context, which holds its id
+            self.lines.setdefault(logs.request_id.get(), []).append(record)
+            self.written.notify_all()
+
+    def of(self, request_id: str) -> list[logging.LogRecord]:
+        with self.written:
+            self.written.wait_for(lambda: request_id in self.lines, timeout=10)
+            return self.lines.get(request_id, [])
 
 
 async def test_the_cost_is_reported_to_who_asks_and_always_logged(api: Api, signup: Any) -> None:
     member: Member = await signup("ada")
     query = json.dumps({"query": "{ viewer { username } posts { edges { node { title } } } }"})
     headers = {"content-type": "application/json", "authorization": f"Bearer {member.token}"}
-    access_log, lines = logging.getLogger("singlet.http"), _Lines()
+    access_log, lines = logging.getLogger("singlet.http"), _AccessLog()
     level = access_log.level
     access_log.addHandler(lines)
     access_log.setLevel(logging.INFO)
     try:
         plain = await api.request("POST", "/graphql", body=query.encode(), headers=headers)
+        ours = await asyncio.to_thread(lines.of, plain.headers["x-request-id"])
     finally:
         access_log.removeHandler(lines)
         access_log.setLevel(level)
     assert "extensions" not in plain.json()  # not asked: not told
-    (line,) = [r for r in lines.records if getattr(r, "cost", None)]
+    (line,) = ours
     logged = line.cost  # type: ignore[attr-defined]
     assert logged["actual"]["calls"] == {"BatchGetItem": 2, "Query": 4}
     asked = await api.request("POST", "/graphql", body=query.encode(),
