@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +56,13 @@ class Condition:
 
 @dataclass(frozen=True)
 class Action:
-    """One clause of an update expression: SET, ADD, REMOVE or DELETE."""
+    """One clause of an update expression: SET, ADD, REMOVE or DELETE. `holds` says whether
+    an item already shows the clause's effect, where that can be told from the item alone
+    (a SET of a value, a REMOVE; not an increment)."""
 
     verb: str
     render: Render
+    holds: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class Update:
 
     def __add__(self, other: Update) -> Update:
         return Update(*self.actions, *other.actions)
+
+    def holds(self, item: Mapping[str, Any]) -> bool:
+        """The item shows every clause's effect (False if one cannot be told)."""
+        return all(a.holds is not None and a.holds(item) for a in self.actions)
 
     def render(self, expr: Expr) -> str:
         clauses: dict[str, list[str]] = {}

@@ -200,7 +200,9 @@ class Attribute(Generic[T]):
     # Update expressions
 
     def set(self, value: T) -> Action:
-        return Action("SET", lambda e: f"{e.name(self.name)} = {e.value(self.to_item(value))}")
+        stored = self.to_item(value)
+        return Action("SET", lambda e: f"{e.name(self.name)} = {e.value(stored)}",
+                      lambda item: item.get(self.name) == stored)  # fmt: skip
 
     def add(self, value: Any) -> Action:
         """ADD a number to a number, or elements to a set."""
@@ -224,7 +226,7 @@ class Attribute(Generic[T]):
         )
 
     def remove(self) -> Action:
-        return Action("REMOVE", lambda e: e.name(self.name))
+        return Action("REMOVE", lambda e: e.name(self.name), lambda item: self.name not in item)
 
     # Conditions
 

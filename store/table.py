@@ -85,6 +85,9 @@ class Write:
     update: Update | None = None
     condition: Condition | None = None
     refusal: Refusal | None = None
+    # For a write whose condition fails: does the item as it is show this very write, already
+    # applied? (A retry of a write whose answer was lost: botocore sent it again.)
+    applied: Callable[[Item], bool] | None = None
 
     def body(self, table: str) -> dict[str, Any]:
         expr = Expr()
@@ -108,9 +111,13 @@ def put(item: Item, condition: Condition | None = None, refusal: Refusal | None 
 
 def update(
     key: Key[Any], change: Update, condition: Condition | None = None,
-    refusal: Refusal | None = None,
+    refusal: Refusal | None = None, *, retry_safe: bool = False,
 ) -> Write:  # fmt: skip
-    return Write("Update", key, update=change, condition=condition, refusal=refusal)
+    """`retry_safe`: the change sets values no other write would set together (a version
+    number and a timestamp of this request), so an item showing them all is this write's
+    own doing: when a retry's condition fails on such an item, the write succeeded."""
+    return Write("Update", key, update=change, condition=condition, refusal=refusal,
+                 applied=change.holds if retry_safe else None)  # fmt: skip
 
 
 def delete(key: Key[Any], condition: Condition | None = None,
@@ -254,6 +261,9 @@ class Table:
         try:
             response = await self.call(operation[one.kind], **params)
         except ConditionFailed as failed:
+            if one.applied is not None and failed.item is not None and one.applied(failed.item):
+                log.info("a retried %s found itself applied", operation[one.kind])
+                return failed.item if return_new else None
             refusal = one.refusal(failed.item) if one.refusal is not None else None
             if refusal is not None:
                 raise refusal from None

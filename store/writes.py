@@ -199,7 +199,9 @@ class Writes:
         url="" removes the url; None leaves a field as it is. New content goes to the body
         (and leaves a head written before v4, which still held it).
         """
-        change = Update(Post.version.increment(), Post.updated_at.set(now()))
+        # The version and the time set (not incremented): the change can be recognised on
+        # the item, so a retried update whose answer was lost is not taken for a conflict.
+        change = Update(Post.version.set(expected_version + 1), Post.updated_at.set(now()))
         if title is not None:
             change += Update(Post.title.set(check_line(title, "title", MAX_TITLE)))
         if url == "":
@@ -212,7 +214,8 @@ class Writes:
         if len(change.actions) == 2:
             raise InvalidInput("nothing to update: give a title, content or url")
         condition = LIVE & Post.author_id.eq(actor_id) & Post.version.eq(expected_version)
-        head = update(Post.key_of(id=post_id), change, condition, _post_refusal(actor_id))
+        head = update(Post.key_of(id=post_id), change, condition, _post_refusal(actor_id),
+                      retry_safe=True)  # fmt: skip
         if content is None:
             new = await self.table.write(head, return_new=True)
             assert new is not None

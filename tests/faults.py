@@ -107,3 +107,32 @@ class Throttled:
         error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
         http = SimpleNamespace(status_code=400, headers={})
         return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+
+class AnswerLost:
+    """The next `times` calls of `operation` reach DynamoDB Local and are applied, but their
+    answer is lost on the way back (a connection reset, a timeout): botocore sends the same
+    request again, as it does for those."""
+
+    def __init__(self, client: DynamoDBClient, operation: str, times: int = 1) -> None:
+        self.client = client
+        self.event = f"needs-retry.dynamodb.{operation}"
+        self.times = times
+        self.lost = 0
+
+    def __enter__(self) -> AnswerLost:
+        # First: botocore's own retry handler must not see the answer it would accept.
+        self.client.meta.events.register_first(self.event, self._lose)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.client.meta.events.unregister(self.event, self._lose)
+
+    def _lose(self, response: Any, attempts: int, **_: Any) -> Any:
+        if response is None or self.lost >= self.times:
+            return None
+        http, _parsed = response
+        if http.status_code != 200:
+            return None  # only an applied write's answer is lost here
+        self.lost += 1
+        return 0  # retry now
