@@ -79,6 +79,7 @@ api/static/vendor/.installed: api/graphiql.py
 schema: install
 	$(BIN)/strawberry export-schema api.schema:schema --output schema.graphql
 	$(BIN)/python -m singlet_tools.tables
+	$(BIN)/python -m singlet_tools.cors
 
 run: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/singlet dev

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -27,7 +28,7 @@ from resolvers.cursors import CursorSigner
 from store import Store, Table
 from store.client import open_client
 
-from . import errors, graphiql, logs
+from . import cors, errors, graphiql, logs
 from .auth import Authenticator, InvalidToken
 from .execution import Executor
 from .http import Caller, GraphQLHTTP, error_response, media_type_for
@@ -222,7 +223,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route(
                 "/graphql",
                 endpoint.handle,
-                methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+                methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             ),
             Route("/health", health),
             Mount("/graphiql", StaticFiles(directory=graphiql.STATIC, check_dir=False)),
@@ -231,6 +232,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.resources = resources
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # outermost: a preflight is answered before anything else runs
+        app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.cors_origins))
     return app
 
 

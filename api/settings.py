@@ -66,6 +66,11 @@ def _budget(env: Mapping[str, str], response_bytes: float | None) -> Budget:
     )
 
 
+def _words(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list, as CloudFormation's CommaDelimitedList takes it."""
+    return tuple(word.strip() for word in (value or "").split(",") if word.strip())
+
+
 def _is_loopback(url: str | None) -> bool:
     return url is not None and urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
 
@@ -94,6 +99,9 @@ class Settings:
     # The endpoint is DynamoDB Local (None: any loopback endpoint is): its transactions are
     # priced by the cost model, since it does not bill them as AWS does.
     dynamodb_local: bool | None = None
+    # Origins a browser may call from, answered by the app itself (`singlet serve`, `singlet
+    # dev`); empty on Lambda, where the function URL applies the same rules (api/cors.py).
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def local_endpoint(self) -> bool:
@@ -133,6 +141,7 @@ class Settings:
             max_response_bytes=response_bytes,
             cost_in_response=_cost_in_response(env.get("COST_EXTENSIONS")),
             dynamodb_local=_flag(env.get("DYNAMODB_LOCAL"), None),
+            cors_origins=_words(env.get("CORS_ALLOW_ORIGINS")),
         )
 
 

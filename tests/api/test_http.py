@@ -4,17 +4,21 @@ GraphQL error with a code and the request id: over HTTP and through the Lambda h
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
+from singlet_tools.cors import write_cors_definition
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.app import RequestContext
-from tests.api.conftest import Api, Reply
+from api import cors
+from api.app import RequestContext, create_app
+from api.settings import Settings
+from tests.api.conftest import Api, Reply, serve_http
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -139,7 +143,7 @@ async def test_field_errors_are_200_with_data(api: Api) -> None:
 
 
 async def test_methods(api: Api) -> None:
-    for method in ("PUT", "DELETE", "PATCH"):
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):  # OPTIONS: no CORS configured
         reply = await api.request(method, "/graphql", headers={"accept": GRAPHQL_RESPONSE})
         assert reply.status == 405
         assert reply.headers["allow"] == "GET, HEAD, POST"
@@ -198,3 +202,55 @@ async def test_unhandled_errors_answer_a_graphql_500_with_the_request_id() -> No
         "requestId": reply.headers["x-request-id"],
     }
     assert "bug" not in reply.text
+
+
+# CORS: one set of rules, the function URL's (infra/template.yaml); the app applies them when
+# it serves locally, and never on Lambda, where the function URL adds the headers itself.
+
+
+FROM_AN_APP = {"origin": "https://app.example"}
+
+
+def test_cors_rules_are_generated_from_the_template() -> None:
+    committed = cors.CORS_FILE.read_text()
+    try:
+        assert write_cors_definition() == committed, "run `make schema` and commit"
+    finally:
+        cors.CORS_FILE.write_text(committed)
+
+
+async def test_a_local_server_answers_preflights_as_the_function_url_would(
+    settings: Settings,
+) -> None:
+    local = replace(settings, cors_origins=cors.default_origins())
+    async with serve_http(create_app(local)) as api:
+        asks = "authorization, content-type, x-singlet-cost"
+        preflight = await api.request("OPTIONS", "/graphql", headers={
+            **FROM_AN_APP, "access-control-request-method": "POST",
+            "access-control-request-headers": asks})  # fmt: skip
+        assert preflight.status == 200
+        rules = cors.rules()
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        assert preflight.headers["access-control-allow-methods"] == ", ".join(rules["AllowMethods"])
+        assert preflight.headers["access-control-max-age"] == str(rules["MaxAge"])
+        reply = await api.request("POST", "/graphql", body=query_body("{ __typename }").encode(),
+                                  headers={**FROM_AN_APP, "content-type": JSON})  # fmt: skip
+        assert reply.json() == {"data": {"__typename": "Query"}}
+        assert reply.headers["access-control-allow-origin"] == "*"
+        assert reply.headers["access-control-expose-headers"] == "x-request-id"
+        refused = await api.request("OPTIONS", "/graphql", headers={
+            **FROM_AN_APP, "access-control-request-method": "DELETE"})  # fmt: skip
+        assert refused.status == 400  # a method the function URL would not allow either
+
+
+async def test_no_cors_headers_unless_configured(api: Api) -> None:
+    reply = await api.request("POST", "/graphql", body=query_body("{ __typename }").encode(),
+                              headers={**FROM_AN_APP, "content-type": JSON})  # fmt: skip
+    assert reply.status == 200
+    assert not [h for h in reply.headers if h.startswith("access-control-")]
+
+
+def test_cors_origins_are_read_as_the_template_takes_them() -> None:
+    env = {"JWT_SECRET": "x" * 32, "CORS_ALLOW_ORIGINS": "https://a.example, https://b.example"}
+    assert Settings.from_env(env).cors_origins == ("https://a.example", "https://b.example")
+    assert Settings.from_env({"JWT_SECRET": "x" * 32}).cors_origins == ()  # Lambda: none

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from api import cors
 from api.auth import issue_token
 from api.settings import Settings, SettingsError
 from store import Store, Table
@@ -88,6 +89,7 @@ def cmd_dev(_: Settings, args: argparse.Namespace) -> None:
     os.environ.setdefault("JWT_SECRET", DEV_SECRET)
     # GraphiQL shows what each query cost (and was predicted to), next to its result.
     os.environ.setdefault("COST_EXTENSIONS", "always")
+    os.environ.setdefault("CORS_ALLOW_ORIGINS", ",".join(cors.default_origins()))
     # SIGTERM (and uvicorn re-raising it after its shutdown) must unwind through `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     local = None
