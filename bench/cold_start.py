@@ -1,14 +1,23 @@
-"""Cold start of the Lambda handler, measured in fresh processes (not a test).
+"""Cold start of the real Lambda artifact, measured in fresh processes (not a test).
 
     python -m bench.cold_start [--runs 10]
 
-Three cases, each a new interpreter that sees only the unzipped deployment artifact (as
-Lambda does; built for this machine by infra/package.py):
-  bare     import strawberry, aiobotocore.session     (the floor: the libraries themselves)
-  import   import api.handler                          (what Lambda's init phase runs)
-  invoke   import api.handler + the first invocation   (init plus the first request, which
-                                                        creates the DynamoDB client)
-Reported as medians and as ratios to `bare`. DynamoDB Local answers the invocation.
+The artifact is built by infra/package.py exactly as `make package` builds it (CPython 3.13,
+its bytecode compiled by 3.13), for this machine's CPU so that it can run here, unzipped into
+a read-only directory and run by CPython 3.13 with -B: as on Lambda, where /var/task is
+read-only, nothing the processes compile can be kept for the next one. No warm-up writes
+anything (the first, uncounted round only fills the OS file cache).
+
+Cases, each a new interpreter that sees only the unzipped artifact:
+  bare         import strawberry, aiobotocore.session          (the libraries themselves)
+  bare+call    bare, then a client and one Query               (what any first request needs)
+  import       import api.handler                              (Lambda's init phase)
+  invoke       import api.handler, then the first invocation   (init + the first request)
+  second       the second invocation, in the invoke process    (a warm request)
+  import (source only), invoke (source only): the same artifact with its bytecode removed, as
+               it shipped before bytecode was compiled in.
+Reported as medians, and as ratios taken pair by pair within each round (import against bare,
+invoke against bare+call), so that drift of this noisy machine affects both sides alike.
 """
 
 from __future__ import annotations
@@ -17,9 +26,11 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -27,9 +38,12 @@ from pathlib import Path
 from singlet_tools.local import start
 from singlet_tools.tables import create_table
 
-from store.client import open_client
+from infra.package import interpreter
+from store.client import LOCAL_CREDENTIALS, open_client
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON = "3.13"  # the runtime infra/template.yaml deploys
+TABLE = "cold-start-bench"
 
 EVENT = {
     "version": "2.0",
@@ -47,52 +61,75 @@ EVENT = {
     "isBase64Encoded": False,
 }  # fmt: skip
 
-CASES = {
-    "bare": "import strawberry, aiobotocore.session",
-    "import": "import api.handler",
-    "invoke": (
-        "import api.handler, json, sys\n"
-        "class C: aws_request_id = 'bench'\n"
-        "r = api.handler.handler(json.loads(sys.argv[2]), C())\n"
-        "assert r['statusCode'] == 200, r"
-    ),
-}
+# Each prints its checkpoints: seconds since the process's code began.
+BARE = "import strawberry, aiobotocore.session\nmark()\n"
+BARE_CALL = (
+    BARE
+    + f"""import asyncio
+async def call():
+    session = aiobotocore.session.get_session()
+    async with session.create_client("dynamodb", region_name="us-east-1",
+            endpoint_url=sys.argv[2], **{LOCAL_CREDENTIALS!r}) as client:
+        await client.query(TableName="{TABLE}", KeyConditionExpression="PK = :p",
+                           ExpressionAttributeValues={{":p": {{"S": "nothing"}}}})
+asyncio.run(call())
+mark()
+"""
+)
+HANDLER = "import api.handler\nmark()\n"
+INVOKE = (
+    HANDLER
+    + """import json
+class Context: aws_request_id = "bench"
+for _ in range(2):
+    response = api.handler.handler(json.loads(sys.argv[3]), Context())
+    assert response["statusCode"] == 200, response
+    mark()
+"""
+)
 CHILD = """import sys, time
 started = time.perf_counter()
+marks = []
+def mark(): marks.append(time.perf_counter() - started)
 sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [sys.argv[1]]
 {code}
-print(time.perf_counter() - started)
+print(" ".join(map(str, marks)))
 """
+# (case, code, which copy of the artifact)
+RUNS = [
+    ("bare", BARE, "compiled"),
+    ("bare+call", BARE_CALL, "compiled"),
+    ("import", HANDLER, "compiled"),
+    ("invoke", INVOKE, "compiled"),
+    ("import (source only)", HANDLER, "source"),
+    ("invoke (source only)", INVOKE, "source"),
+]
 
 
-def artifact_dir() -> Path:
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    zipped = ROOT / "build" / "lambda-host.zip"
-    subprocess.run(
-        [sys.executable, str(ROOT / "infra" / "package.py"), "--arch", "x86_64",
-         "--python", python, "--output", str(zipped)],
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    target = ROOT / "build" / "lambda-host"
-    if target.exists():
-        subprocess.run(["rm", "-rf", str(target)], check=True)
+def unpack(zipped: Path, into: Path, bytecode: bool) -> Path:
+    """The artifact unzipped, made read-only; without its bytecode if asked."""
     with zipfile.ZipFile(zipped) as archive:
-        archive.extractall(target)
-    return target
+        archive.extractall(into)
+    if not bytecode:
+        for cache in list(into.rglob("__pycache__")):
+            shutil.rmtree(cache)
+    for path in [*into.rglob("*"), into]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    return into
 
 
-def run(case: str, task: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds for the whole process, seconds inside it from start to done)."""
+def run(python: str, code: str, task: Path, endpoint: str, env: dict[str, str]) -> list[float]:
+    """(whole process wall time, then each checkpoint inside it), in seconds."""
     began = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", CHILD.format(code=CASES[case]), str(task),
+        [python, "-I", "-S", "-B", "-c", CHILD.format(code=code), str(task), endpoint,
          json.dumps(EVENT)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     wall = time.perf_counter() - began
     if result.returncode != 0:
-        sys.exit(f"{case} failed:\n{result.stderr}")
-    return wall, float(result.stdout.strip().splitlines()[-1])
+        sys.exit(f"a cold-start run failed:\n{result.stderr}")
+    return [wall, *map(float, result.stdout.split())]
 
 
 def main() -> None:
@@ -100,49 +137,83 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "cold-start.md")
     args = parser.parse_args()
-    task = artifact_dir()
+    python = interpreter(PYTHON)
+    zipped = ROOT / "build" / "lambda-bench.zip"
+    subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "package.py"), "--arch", "x86_64",
+         "--python", PYTHON, "--output", str(zipped)],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     local = start()
+    scratch = Path(tempfile.mkdtemp(prefix="cold-start-"))
     try:
-        table = "cold-start-bench"
+        copies = {
+            "compiled": unpack(zipped, scratch / "compiled", bytecode=True),
+            "source": unpack(zipped, scratch / "source", bytecode=False),
+        }
 
         async def prepare() -> None:
             client = await open_client("us-east-1", local.endpoint_url)
-            await create_table(client, table)
+            await create_table(client, TABLE)
             await client.close()
 
         asyncio.run(prepare())
         env = {
             "PATH": os.environ["PATH"],
-            "TABLE_NAME": table,
+            "TABLE_NAME": TABLE,
             "DYNAMODB_ENDPOINT_URL": local.endpoint_url,
             "AWS_REGION": "us-east-1",
             "JWT_SECRET": "cold-start-bench-secret-32-bytes!",
             "LOG_LEVEL": "WARNING",
         }
-        samples: dict[str, list[tuple[float, float]]] = {case: [] for case in CASES}
-        run("invoke", task, env)  # warm the OS file cache once; not counted
-        for _ in range(args.runs):  # interleaved, so drift affects every case alike
-            for case in CASES:
-                samples[case].append(run(case, task, env))
+        samples: dict[str, list[list[float]]] = {case: [] for case, _, _ in RUNS}
+        for round_ in range(args.runs + 1):  # round 0 fills the OS file cache: not counted
+            for case, code, copy in RUNS:  # interleaved: drift affects every case alike
+                sample = run(python, code, copies[copy], local.endpoint_url, env)
+                if round_:
+                    samples[case].append(sample)
     finally:
         local.stop()
-    report(samples, args.runs, args.output)
+        for path in [*scratch.rglob("*"), scratch]:
+            path.chmod(path.stat().st_mode | 0o200)
+        shutil.rmtree(scratch)
+    report(samples, args.runs, python, args.output)
 
 
-def report(samples: dict[str, list[tuple[float, float]]], runs: int, output: Path) -> None:
-    wall = {c: statistics.median(w for w, _ in s) for c, s in samples.items()}
-    inside = {c: statistics.median(i for _, i in s) for c, s in samples.items()}
+def report(samples: dict[str, list[list[float]]], runs: int, python: str, output: Path) -> None:
+    def median(case: str, index: int) -> float:
+        return statistics.median(s[index] for s in samples[case])
+
+    def paired(case: str, base: str, index: int) -> float:
+        return statistics.median(
+            a[index] / b[index] for a, b in zip(samples[case], samples[base], strict=True)
+        )
+
+    version = subprocess.run([python, "-V"], capture_output=True, text=True).stdout.strip()
+    rows = [
+        ("bare: `import strawberry, aiobotocore.session`", "bare", 1, None),
+        ("bare + a client and one Query", "bare+call", 2, None),
+        ("`import api.handler` (Lambda's init)", "import", 1, ("bare", 1)),
+        ("import + first invocation", "invoke", 2, ("bare+call", 2)),
+        ("`import api.handler`, source only (before)", "import (source only)", 1, ("bare", 1)),
+        ("import + first invocation, source only (before)", "invoke (source only)", 2,
+         ("bare+call", 2)),
+    ]  # fmt: skip
     lines = [
-        f"Cold start, median of {runs} fresh processes each (`python -m bench.cold_start`)",
+        f"Cold start of the real artifact ({version}, bytecode compiled in, unzipped read-only,"
+        f" run with -B), median of {runs} fresh processes each (`python -m bench.cold_start`)",
         "",
-        "| case | process wall time | inside the process | ratio to bare (wall) |",
+        "| case | inside the process | process wall time | paired ratio (inside) |",
         "| --- | --- | --- | --- |",
     ]
-    for case in CASES:
+    for label, case, index, base in rows:
+        ratio = f"{paired(case, base[0], index):.2f} to {base[0]}" if base else ""
         lines.append(
-            f"| {case} | {wall[case] * 1000:.0f} ms | {inside[case] * 1000:.0f} ms"
-            f" | {wall[case] / wall['bare']:.2f} |"
+            f"| {label} | {median(case, index) * 1000:.0f} ms"
+            f" | {median(case, 0) * 1000:.0f} ms | {ratio} |"
         )
+    second = statistics.median(s[3] - s[2] for s in samples["invoke"])
+    lines += ["", f"Second invocation (warm, same process): {second * 1000:.1f} ms median."]
     text = "\n".join(lines) + "\n"
     print(text)
     output.parent.mkdir(parents=True, exist_ok=True)

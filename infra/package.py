@@ -6,13 +6,20 @@
 Wheels are chosen for the target (manylinux, the given CPython), never built here, so the
 artifact matches Lambda whatever machine builds it. It holds the runtime distribution (api,
 resolvers, store) and its dependencies: developer tooling is another distribution (tools/),
-so the CLI, uvicorn, PyYAML and rich are never in it. Left out besides: bytecode caches and
-botocore's models of every service but DynamoDB.
+so the CLI, uvicorn, PyYAML and rich are never in it. Left out besides: botocore's models of
+every service but DynamoDB.
+
+Every module ships compiled, by an interpreter of the target version (a .pyc's magic number is
+per minor version): Lambda's /var/task is read-only, so whatever ships as source alone is
+compiled again on every cold start (measured: `import api.handler` 1.58 s without bytecode,
+0.63 s with). Compiled with unchecked hashes, so the zip's timestamps do not matter and
+Python never reads a source file to check it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +38,7 @@ PLATFORMS = {
 # botocore's data: keep DynamoDB's model and what every client loads.
 BOTOCORE_KEEP = {"dynamodb", "endpoints.json", "partitions.json", "sdk-default-configuration.json",
                  "_retry.json"}  # fmt: skip
+TASK_ROOT = "/var/task"  # where Lambda unzips the artifact: the paths tracebacks show
 ZIP_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 
@@ -38,6 +46,7 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024
 def build(arch: str, python: str, output: Path) -> Path:
     if not (ROOT / "api" / "static" / "vendor").is_dir():
         sys.exit("GraphiQL assets are missing: run `make graphiql-assets` first")
+    compiler = interpreter(python)  # before any download: fail fast
     with tempfile.TemporaryDirectory() as tmp:
         wheels, target = Path(tmp) / "wheels", Path(tmp) / "package"
         _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), str(ROOT))
@@ -49,6 +58,7 @@ def build(arch: str, python: str, output: Path) -> Path:
         )  # fmt: skip
         _prune(target)
         check_native_libraries(target, arch, python)
+        compile_bytecode(target, compiler)
         output.parent.mkdir(parents=True, exist_ok=True)
         _zip(target, output)
         _report(target, output)
@@ -70,6 +80,59 @@ def _prune(target: Path) -> None:
         if entry.name not in BOTOCORE_KEEP:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: no use on Lambda
+    for tests in target.glob("*/tests"):  # libraries' own test suites (aioitertools ships one)
+        shutil.rmtree(tests)
+
+
+def interpreter(python: str) -> str:
+    """A CPython `python` (e.g. 3.13) to compile with: this one, python3.13 on PATH, or
+    pyenv's. Never silently none: the artifact would ship source and compile at each start."""
+    candidates = [sys.executable, shutil.which(f"python{python}")]
+    if shutil.which("pyenv"):
+        versions = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True,
+                                  text=True, check=False).stdout.split()  # fmt: skip
+        for version in sorted((v for v in versions if v.startswith(f"{python}.")), reverse=True):
+            prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True,
+                                    text=True, check=False).stdout.strip()  # fmt: skip
+            candidates.append(os.path.join(prefix, "bin", f"python{python}"))
+    for candidate in candidates:
+        if candidate and _version_of(candidate) == python:
+            return candidate
+    sys.exit(
+        f"CPython {python} is needed to compile the artifact's bytecode: install it"
+        f" (e.g. `pyenv install {python}`) or put python{python} on PATH"
+    )
+
+
+def _version_of(executable: str) -> str | None:
+    try:
+        result = subprocess.run(
+            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def compile_bytecode(target: Path, python: str) -> None:
+    """Every module compiled (-j0: on every core), recorded under /var/task."""
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+         "-s", str(target), "-p", TASK_ROOT, str(target)],
+        check=True,
+    )  # fmt: skip
+    tag = subprocess.run([python, "-c", "import sys; print(sys.implementation.cache_tag)"],
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    missing = [str(p.relative_to(target)) for p in target.rglob("*.py") if not cached(p, tag)]
+    if missing:
+        sys.exit(f"modules without bytecode: {missing[:10]} ({len(missing)} in all)")
+
+
+def cached(source: Path, tag: str) -> Path | None:
+    """The bytecode file that `source` was compiled to, if it exists."""
+    pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+    return pyc if pyc.is_file() else None
 
 
 def check_native_libraries(target: Path, arch: str, python: str) -> None:

@@ -30,6 +30,11 @@ def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def pyc_of(source: str, tag: str) -> str:
+    folder, _, name = source.rpartition("/")
+    return f"{folder}/__pycache__/{name.removesuffix('.py')}.{tag}.pyc".lstrip("/")
+
+
 CHILD = """
 import json, sys
 sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [sys.argv[1]]
@@ -55,7 +60,10 @@ def test_unzipped_artifact_answers_a_function_url_event(
     tooling = ("singlet_tools/", "yaml/", "_yaml/", "rich/", "pygments/", "bench/", "infra/")
     assert not [n for n in names if n.startswith(tooling)]
     assert {"api/handler.py", "store/table.json", "resolvers/cost.py"} <= set(names)
-    assert not [n for n in names if "__pycache__" in n]
+    assert not [n for n in names if n.split("/")[1:2] == ["tests"]]  # libraries' test suites
+    tag = sys.implementation.cache_tag
+    sources = [n for n in names if n.endswith(".py")]
+    assert [s for s in sources if pyc_of(s, tag) not in names] == []  # all compiled
     body = json.dumps({"query": "{ posts(first: 1) { edges { cursor } } }"}).encode()
     event = function_url_event(
         "POST", "/graphql", body, {"content-type": "application/json"}, {}, base64_body=True
@@ -80,3 +88,55 @@ def test_unzipped_artifact_answers_a_function_url_event(
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"data": {"posts": {"edges": []}}}
     assert response["headers"]["x-request-id"] == "req-1"
+
+
+# Lambda's /var/task is read-only: a module without usable bytecode is compiled on every cold
+# start. The spy counts each compilation from source; -B writes nothing, as on Lambda.
+IMPORT_CHILD = """
+import json, sys
+from importlib.machinery import SourceFileLoader
+sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [sys.argv[1]]
+compiled = []
+source_to_code = SourceFileLoader.source_to_code
+def spy(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return source_to_code(self, data, path, *args, **kwargs)
+SourceFileLoader.source_to_code = spy
+import api.handler
+ours = [m.__name__ for m in list(sys.modules.values())
+        if (getattr(m, "__file__", None) or "").startswith(sys.argv[1])]
+print(json.dumps({"compiled": compiled, "imported": len(ours)}))
+"""
+
+
+def test_nothing_is_compiled_at_import_from_a_read_only_copy(
+    artifact: Path, tmp_path: Path
+) -> None:
+    task = tmp_path / "task"
+    with zipfile.ZipFile(artifact) as archive:
+        archive.extractall(task)
+    before = sorted(p for p in task.rglob("*"))
+    for path in task.rglob("*"):
+        path.chmod(path.stat().st_mode & ~0o222)
+    env = {"PATH": os.environ["PATH"], "JWT_SECRET": "artifact-test-secret-of-32-bytes!"}
+    result = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", IMPORT_CHILD, str(task)],
+                            env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["imported"] > 300  # the handler's whole import graph came from the copy
+    assert output["compiled"] == []
+    assert sorted(p for p in task.rglob("*")) == before  # nothing written
+
+
+def test_the_build_refuses_to_ship_source_only(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "package.py"), "--arch", "x86_64",
+         "--python", "3.99", "--output", str(tmp_path / "never.zip")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "CPython 3.99 is needed to compile the artifact's bytecode: install it"
+        " (e.g. `pyenv install 3.99`) or put python3.99 on PATH"
+    )
+    assert not (tmp_path / "never.zip").exists()

@@ -1,0 +1,1 @@
+"""Deployment: the SAM template and the script that builds the Lambda artifact."""
