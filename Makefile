@@ -19,7 +19,7 @@ export DYNAMODB_LOCAL_DIR := $(DDB_HOME)/package/emulator
 # With DYNAMODB_ENDPOINT_URL set, everything uses that endpoint and nothing is fetched.
 NEEDS_LOCAL := $(if $(DYNAMODB_ENDPOINT_URL),,dynamodb-local)
 
-.PHONY: install dynamodb-local graphiql-assets chromium lint test run schema package deploy bench clean
+.PHONY: install dynamodb-local graphiql-assets chromium clients lint test run schema package deploy bench clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,21 @@ $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 	rm -rf $(DDB_HOME) && mv $(DDB_HOME).part $(DDB_HOME)
 	touch $@
 
+# The GraphQL clients tests/clients runs (graphql-http's audit, graphql-request, Apollo Client),
+# installed from its lock file into the cache; again only when the lock or node_modules changes.
+CLIENTS_DIR := $(CACHE_DIR)/clients
+export SINGLET_CLIENTS_DIR := $(CLIENTS_DIR)
+
+clients: $(CLIENTS_DIR)/node_modules/.singlet-installed
+
+$(CLIENTS_DIR)/node_modules/.singlet-installed: tests/clients/package.json tests/clients/package-lock.json
+	@command -v npm >/dev/null \
+	  || { echo "singlet: the client tests need Node.js and npm: install them (e.g. apt-get install npm)"; exit 1; }
+	mkdir -p $(CLIENTS_DIR)
+	cp tests/clients/package.json tests/clients/package-lock.json $(CLIENTS_DIR)/
+	npm ci --prefix $(CLIENTS_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Debian's Chromium for the GraphiQL browser test (Playwright drives it; it never downloads one).
 chromium:
 	@command -v chromium >/dev/null || { \
@@ -61,7 +76,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/cfn-lint infra/template.yaml
 
-test: install $(NEEDS_LOCAL) graphiql-assets chromium lint
+test: install $(NEEDS_LOCAL) graphiql-assets chromium clients lint
 	$(BIN)/pytest
 
 clean:
