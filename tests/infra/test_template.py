@@ -1,7 +1,9 @@
-"""The deployment template: least-privilege IAM that covers exactly what the store does."""
+"""The deployment template: least-privilege IAM that covers exactly what the store does; the
+function URL and SnapStart as each parameter value deploys them."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from singlet_tools.tables import load_template
@@ -32,10 +34,49 @@ TRANSACT_ACTIONS = {
 }
 
 
+def _function_id(template: dict[str, Any]) -> str:
+    resources = template["Resources"]
+    names = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(names) == 1
+    return str(names[0])
+
+
 def _function() -> dict[str, Any]:
-    resources = load_template()["Resources"]
-    (function,) = (r for r in resources.values() if r["Type"] == "AWS::Serverless::Function")
-    return dict(function["Properties"])
+    template = load_template()
+    return dict(template["Resources"][_function_id(template)]["Properties"])
+
+
+def _resolve(value: Any, template: dict[str, Any], parameters: dict[str, str]) -> Any:
+    """`value` as CloudFormation deploys it with these parameter values (the rest default):
+    Ref to a parameter, Fn::Sub of parameters, Fn::Equals, Fn::If and conditions resolved."""
+    values = {name: p.get("Default") for name, p in template["Parameters"].items()}
+    values.update(parameters)
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if list(node) == ["Ref"] and node["Ref"] in values:
+            return values[node["Ref"]]
+        if list(node) == ["Fn::Sub"] and isinstance(node["Fn::Sub"], str):
+            return re.sub(r"\$\{(\w+)\}", lambda m: str(values[m[1]]), node["Fn::Sub"])
+        if list(node) == ["Fn::Equals"]:
+            left, right = resolve(node["Fn::Equals"])
+            return left == right
+        if list(node) == ["Fn::If"]:
+            condition, when_true, when_false = node["Fn::If"]
+            return resolve(when_true if holds(condition) else when_false)
+        return {key: resolve(item) for key, item in node.items()}
+
+    def holds(condition: str) -> bool:
+        return bool(resolve(template["Conditions"][condition]))
+
+    return resolve(value)
+
+
+def _holds(condition: str, template: dict[str, Any], parameters: dict[str, str]) -> bool:
+    return bool(_resolve({"Fn::If": [condition, True, False]}, template, parameters))
 
 
 def _statements() -> list[dict[str, Any]]:
@@ -121,3 +162,58 @@ async def test_policy_grants_exactly_what_the_store_uses(
             for action in _as_list(statement["Action"]):
                 granted.add((action.removeprefix("dynamodb:"), index))
     assert used == granted  # nothing missing, nothing extra
+
+
+def test_snapstart_is_a_parameter_off_by_default() -> None:
+    parameter = load_template()["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "Disabled"
+    assert set(parameter["AllowedValues"]) == {"Enabled", "Disabled"}
+
+
+def test_snapstart_applies_to_published_versions_only_when_enabled() -> None:
+    template, function = load_template(), _function()
+    for value, apply_on in (("Enabled", "PublishedVersions"), ("Disabled", "None")):
+        assert _resolve(function["SnapStart"], template, {"SnapStart": value}) == {
+            "ApplyOn": apply_on
+        }
+    # SAM's version hash sees `!Ref SnapStart`, not its value: what differs between the two
+    # values must be a property of the version itself (a change replaces the version).
+    descriptions = {
+        _resolve(function["VersionDescription"], template, {"SnapStart": value})
+        for value in ("Enabled", "Disabled")
+    }
+    assert len(descriptions) == 2
+
+
+def test_the_url_serves_the_published_alias() -> None:
+    """SAM attaches FunctionUrlConfig to the AutoPublishAlias alias when there is one (the
+    FunctionUrlConfig page of the SAM reference); the output is that URL."""
+    template, function = load_template(), _function()
+    assert function["AutoPublishAlias"] == "live"
+    assert function["AutoPublishAliasAllProperties"] is True
+    assert "FunctionUrlConfig" in function
+    output = template["Outputs"]["FunctionUrl"]["Value"]
+    assert output == {"Fn::GetAtt": ["FunctionUrl", "FunctionUrl"]}
+
+
+def test_a_public_url_may_be_invoked_by_anyone_and_only_through_the_alias() -> None:
+    """SAM adds these permissions only for a literal `AuthType: NONE`: without them a public
+    URL answers 403. Since October 2025 a URL needs both actions."""
+    template = load_template()
+    # Each action, and what keeps it to calls through the public URL.
+    limits = {
+        "lambda:InvokeFunctionUrl": ("FunctionUrlAuthType", "NONE"),
+        "lambda:InvokeFunction": ("InvokedViaFunctionUrl", True),
+    }
+    permissions = [r for r in template["Resources"].values()
+                   if r["Type"] == "AWS::Lambda::Permission"]  # fmt: skip
+    assert sorted(p["Properties"]["Action"] for p in permissions) == sorted(limits)
+    for permission in permissions:
+        properties = permission["Properties"]
+        assert properties["FunctionName"] == {"Ref": f"{_function_id(template)}.Alias"}
+        assert properties["Principal"] == "*"
+        limit, value = limits[properties["Action"]]
+        assert properties[limit] == value
+        condition = permission["Condition"]
+        assert _holds(condition, template, {"FunctionUrlAuth": "NONE"})
+        assert not _holds(condition, template, {"FunctionUrlAuth": "AWS_IAM"})
