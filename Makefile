@@ -27,7 +27,8 @@ $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	  || { echo "singlet: Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e ./tools
+	@echo "singlet: installing Python dependencies into $(VENV) (a minute or two the first time)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]' -e ./tools
 	touch $@
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
@@ -96,8 +97,9 @@ schema: install
 	$(BIN)/python -m singlet_tools.tables
 	$(BIN)/python -m singlet_tools.cors
 
+# make run DATA=dir keeps DynamoDB Local's tables in dir between runs (default: in memory).
 run: install $(NEEDS_LOCAL) graphiql-assets
-	$(BIN)/singlet dev
+	$(BIN)/singlet dev $(if $(DATA),--data "$(DATA)")
 
 # The Lambda artifact (arm64, CPython 3.13) that infra/template.yaml deploys.
 package: install graphiql-assets

@@ -110,18 +110,20 @@ class Settings:
         return _is_loopback(self.endpoint_url)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, auth: bool = True) -> Settings:
+        """auth=False: for tools that only use the table (`singlet table create`, `seed`,
+        `migrate`), which check no tokens and sign no cursors, so need no secret."""
         env = os.environ if env is None else env
-        jwt_secret = env.get("JWT_SECRET") or None
-        jwks_url = env.get("JWKS_URL") or None
-        if not jwt_secret and not jwks_url:
+        jwt_secret = (env.get("JWT_SECRET") or None) if auth else None
+        jwks_url = (env.get("JWKS_URL") or None) if auth else None
+        if auth and not jwt_secret and not jwks_url:
             raise SettingsError("set JWT_SECRET (HS256 tokens) or JWKS_URL (RS256, e.g. Cognito)")
         if jwt_secret and len(jwt_secret.encode()) < MIN_SECRET_BYTES:
             # RFC 7518 3.2: an HS256 key shorter than the hash is guessable.
             raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         # Cursors stay valid across Lambda containers only with a shared secret.
-        cursor_secret = env.get("CURSOR_SECRET") or jwt_secret
-        if not cursor_secret:
+        cursor_secret = (env.get("CURSOR_SECRET") or jwt_secret) if auth else ""
+        if auth and not cursor_secret:
             raise SettingsError("set CURSOR_SECRET: it signs pagination cursors")
         response_bytes = _limit(env, "MAX_RESPONSE_BYTES", FUNCTION_URL_PAYLOAD)
         return cls(
@@ -132,7 +134,7 @@ class Settings:
             jwks_url=jwks_url,
             jwt_issuer=env.get("JWT_ISSUER") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
-            cursor_secret=cursor_secret,
+            cursor_secret=cursor_secret or "",  # auth=False: signs no cursors
             introspection=_flag(env.get("INTROSPECTION"), True),
             max_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_depth),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
