@@ -122,3 +122,4 @@ bench: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/python -m bench.compare --scale $(or $(SCALE),default)
 	$(BIN)/python -m bench.scale $(if $(filter small,$(SCALE)),--sizes 2k --iterations 3)
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.floor $(if $(filter small,$(SCALE)),--iterations 100 --warmup 20)

@@ -9,7 +9,7 @@ are the caller's: see http.py.
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +46,10 @@ from .budget import Budget
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 CACHE_SIZE = 256  # distinct documents kept parsed and validated
+# A parsed document takes ~130 bytes a character of its text (its nodes and tokens): the
+# characters bound the cache's memory (here ~65 MB at worst) where a count of documents
+# could not (256 documents of 5,000 tokens would be ~450 MB, in a 1 GB Lambda).
+CACHE_CHARACTERS = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,52 @@ class RequestContext(Protocol):
 ContextFactory = Callable[[bool], RequestContext]  # prefetch the viewer's identity link?
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A document as parsing and validation left it: `document` None when it did not parse.
+
+    Shared by every request that sends the same text, so never changed by one: the errors are
+    graphql-core's, uncoded; `Executor.run` answers with coded copies (errors.classify).
+    Nothing here depends on a request: variables and the operation name are checked per
+    request, after the cache (`Executor.prepare`).
+    """
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+
+class DocumentCache:
+    """Checked documents by their text, least recently used first out, bounded in entries
+    and in the characters of their texts. A text longer than an eighth of the characters is
+    never kept: one large document must not push out all the others."""
+
+    def __init__(self, entries: int, characters: int) -> None:
+        self.entries = entries
+        self.max_characters = characters
+        self.characters = 0
+        self._checked: OrderedDict[str, Checked] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._checked)
+
+    def get(self, query: str) -> Checked | None:
+        checked = self._checked.get(query)
+        if checked is not None:
+            self._checked.move_to_end(query)
+        return checked
+
+    def put(self, query: str, checked: Checked) -> None:
+        if self.entries <= 0 or len(query) > self.max_characters // 8:
+            return
+        if self._checked.pop(query, None) is not None:
+            self.characters -= len(query)
+        self._checked[query] = checked
+        self.characters += len(query)
+        while len(self._checked) > self.entries or self.characters > self.max_characters:
+            evicted, _ = self._checked.popitem(last=False)
+            self.characters -= len(evicted)
+
+
 class Executor:
     def __init__(
         self,
@@ -102,11 +152,15 @@ class Executor:
         max_depth: int = 12,
         introspection: bool = True,
         budget: Budget | None = None,
+        cache_entries: int | None = None,
+        cache_characters: int | None = None,
     ) -> None:
         self.schema = schema
         self.budget = budget or Budget()
         # Two passes: the limits' rules walk fragments by name, so they run only on a
-        # document the spec's rules found sound (no undefined or cyclic fragments).
+        # document the spec's rules found sound (no undefined or cyclic fragments). Every rule
+        # is built here, once: the cache below is this executor's, so its answers hold for
+        # this schema and these rules only. No rule reads variables or the operation name.
         self.rules = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
         limits: list[type[ASTValidationRule]] = [
             max_depth_rule(max_depth, None),
@@ -115,35 +169,43 @@ class Executor:
         if not introspection:
             limits.append(NoSchemaIntrospectionCustomRule)
         self.limits = tuple(limits)
-        # Caches per executor (per container): parsing and validating the same document
-        # again gives the same answer, and GraphQL clients send the same few documents.
-        self.parse = functools.lru_cache(CACHE_SIZE)(self._parse)
-        self.validate = functools.lru_cache(CACHE_SIZE)(self._validate)
-
-    def _parse(self, query: str) -> DocumentNode | GraphQLError:
-        try:
-            return parse(query, max_tokens=MAX_TOKENS)
-        except GraphQLError as error:
-            return error
-
-    def _validate(self, query: str) -> tuple[GraphQLError, ...]:
-        document = self.parse(query)
-        assert isinstance(document, DocumentNode)
-        return tuple(
-            validate(self.schema, document, self.rules)
-            or validate(self.schema, document, self.limits)
+        # Per executor (per container): parsing and validating the same text again gives
+        # the same answer, and GraphQL clients send the same few documents.
+        self.cache = DocumentCache(
+            CACHE_SIZE if cache_entries is None else cache_entries,
+            CACHE_CHARACTERS if cache_characters is None else cache_characters,
         )
+
+    def check(self, query: str) -> Checked:
+        """The document parsed and validated, from the cache when it was seen before."""
+        checked = self.cache.get(query)
+        if checked is None:
+            checked = self._check(query)
+            self.cache.put(query, checked)
+        return checked
+
+    def validate(self, query: str) -> tuple[GraphQLError, ...]:
+        """The document's request errors (syntax or validation); () when it may run."""
+        return self.check(query).errors
+
+    def _check(self, query: str) -> Checked:
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            return Checked(None, (error,))
+        invalid = validate(self.schema, document, self.rules) or validate(
+            self.schema, document, self.limits
+        )
+        return Checked(document, tuple(invalid))
 
     def prepare(
         self, operation: Operation, allowed: Collection[OperationType]
     ) -> tuple[DocumentNode, OperationDefinitionNode, VariableValues] | Outcome:
         """The parsed operation and its coerced variables, or the request errors."""
-        document = self.parse(operation.query)
-        if isinstance(document, GraphQLError):
-            return Outcome(errors=[document])
-        invalid = self.validate(operation.query)
-        if invalid:
-            return Outcome(errors=list(invalid))
+        checked = self.check(operation.query)
+        if checked.errors or checked.document is None:
+            return Outcome(errors=list(checked.errors))
+        document = checked.document
         chosen = get_operation_ast(document, operation.operation_name)
         if chosen is None:
             return Outcome(errors=[GraphQLError(_no_operation(document, operation))])

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit
+
+from store.client import is_local
 
 from .budget import FUNCTION_URL_PAYLOAD, Budget
 
@@ -71,10 +72,6 @@ def _words(value: str | None) -> tuple[str, ...]:
     return tuple(word.strip() for word in (value or "").split(",") if word.strip())
 
 
-def _is_loopback(url: str | None) -> bool:
-    return url is not None and urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
-
-
 @dataclass(frozen=True)
 class Settings:
     table_name: str = "singlet-dev"
@@ -107,7 +104,7 @@ class Settings:
     def local_endpoint(self) -> bool:
         if self.dynamodb_local is not None:
             return self.dynamodb_local
-        return _is_loopback(self.endpoint_url)
+        return is_local(self.endpoint_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, auth: bool = True) -> Settings:

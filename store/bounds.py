@@ -74,9 +74,15 @@ def largest_item(model: type[Model]) -> RawItem:
     return largest_items()[model]
 
 
+# The cost model asks for these on every prediction, item by item: computed once each.
+_LARGEST: dict[tuple[type[Model], Index | None], int] = {}
+
+
 def largest(model: type[Model], index: Index | None = None) -> int:
     """Bytes of the largest `model` item as `index` holds it (None: the table)."""
-    entry = keys.SHAPE.entry(index or keys.TABLE, largest_item(model))
-    if entry is None:
-        raise ValueError(f"{model.entity} items are never in {index and index.name}")
-    return item_size(entry)
+    if (model, index) not in _LARGEST:
+        entry = keys.SHAPE.entry(index or keys.TABLE, largest_item(model))
+        if entry is None:
+            raise ValueError(f"{model.entity} items are never in {index and index.name}")
+        _LARGEST[model, index] = item_size(entry)
+    return _LARGEST[model, index]
