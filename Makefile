@@ -123,3 +123,4 @@ bench: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/python -m bench.scale $(if $(filter small,$(SCALE)),--sizes 2k --iterations 3)
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.floor $(if $(filter small,$(SCALE)),--iterations 100 --warmup 20)
+	$(BIN)/python -m bench.events $(if $(filter small,$(SCALE)),--writes 300 --lag-writes 50)

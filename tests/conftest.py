@@ -31,6 +31,11 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     """DYNAMODB_ENDPOINT_URL if set; otherwise a DynamoDB Local started for this session."""
+    yield from local_dynamodb()
+
+
+def local_dynamodb() -> Iterator[str]:
+    """DYNAMODB_ENDPOINT_URL if set; otherwise a DynamoDB Local, stopped when this resumes."""
     configured = os.environ.get("DYNAMODB_ENDPOINT_URL")
     if configured:
         yield configured

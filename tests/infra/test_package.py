@@ -59,7 +59,9 @@ def test_unzipped_artifact_answers_a_function_url_event(
     # Developer tooling is a distribution of its own: nothing of it, or of its libraries.
     tooling = ("singlet_tools/", "yaml/", "_yaml/", "rich/", "pygments/", "bench/", "infra/")
     assert not [n for n in names if n.startswith(tooling)]
-    assert {"api/handler.py", "store/table.json", "resolvers/cost.py"} <= set(names)
+    assert {"api/handler.py", "api/stream.py", "store/table.json", "resolvers/cost.py"} <= set(
+        names
+    )
     assert not [n for n in names if n.split("/")[1:2] == ["tests"]]  # libraries' test suites
     tag = sys.implementation.cache_tag
     sources = [n for n in names if n.endswith(".py")]

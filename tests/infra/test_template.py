@@ -36,7 +36,9 @@ TRANSACT_ACTIONS = {
 
 def _function_id(template: dict[str, Any]) -> str:
     resources = template["Resources"]
-    names = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    names = [name for name, r in resources.items()
+             if r["Type"] == "AWS::Serverless::Function"
+             and r["Properties"]["Handler"] == "api.handler.handler"]  # fmt: skip
     assert len(names) == 1
     return str(names[0])
 
@@ -217,3 +219,78 @@ def test_a_public_url_may_be_invoked_by_anyone_and_only_through_the_alias() -> N
         condition = permission["Condition"]
         assert _holds(condition, template, {"FunctionUrlAuth": "NONE"})
         assert not _holds(condition, template, {"FunctionUrlAuth": "AWS_IAM"})
+
+
+# The stream function (docs/events.md).
+
+
+def _stream_function() -> dict[str, Any]:
+    resources = load_template()["Resources"]
+    (function,) = [r["Properties"] for r in resources.values()
+                   if r["Type"] == "AWS::Serverless::Function"
+                   and r["Properties"]["Handler"] == "api.stream.handler"]  # fmt: skip
+    return dict(function)
+
+
+def test_the_stream_function_runs_the_api_artifact_with_a_role_of_its_own() -> None:
+    stream, api = _stream_function(), _function()
+    for key in ("CodeUri", "Runtime", "Architectures"):
+        assert stream[key] == api[key]
+    # Not a role SAM makes: given a DynamoDB event, SAM adds AWSLambdaDynamoDBExecutionRole
+    # to it, which reads every stream in the account.
+    assert stream["Role"] == {"Fn::GetAtt": ["StreamFunctionRole", "Arn"]}
+    assert "Policies" not in stream
+
+
+def test_the_stream_mapping_reports_partial_failures_and_keeps_order() -> None:
+    (event,) = _stream_function()["Events"].values()
+    properties = event["Properties"]
+    assert event["Type"] == "DynamoDB"
+    assert properties["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["ParallelizationFactor"] == 1
+    assert 60 <= properties["MaximumRecordAgeInSeconds"] < 24 * 3600  # within the retention
+    failures = properties["DestinationConfig"]["OnFailure"]["Destination"]
+    assert failures == {"Fn::GetAtt": ["StreamFailures", "Arn"]}
+
+
+def test_the_stream_role_grants_exactly_what_the_stream_function_does() -> None:
+    template = load_template()
+    role = template["Resources"]["StreamFunctionRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    granted: dict[str, Any] = {}
+    for policy in role["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in _as_list(statement["Action"]):
+                assert action not in granted
+                granted[action] = statement["Resource"]
+    stream = {"Fn::GetAtt": ["Table", "StreamArn"]}
+    log_group = {"Fn::GetAtt": ["StreamFunctionLogGroup", "Arn"]}
+    bus = granted.pop("events:PutEvents")
+    assert granted == {
+        "dynamodb:DescribeStream": stream,
+        "dynamodb:GetRecords": stream,
+        "dynamodb:GetShardIterator": stream,
+        "dynamodb:ListStreams": {"Fn::Sub": "${Table.Arn}/stream/*"},  # this table's only
+        "sqs:SendMessage": {"Fn::GetAtt": ["StreamFailures", "Arn"]},
+        "logs:CreateLogStream": log_group,
+        "logs:PutLogEvents": log_group,
+    }
+    # PutEvents on the bus the function is told to use, and only on it.
+    told = _stream_function()["Environment"]["Variables"]["EVENT_BUS_NAME"]
+    own = {"EventBusName": ""}
+    assert _resolve(told, template, own) == {"Ref": "EventBus"}
+    assert _resolve(bus, template, own) == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    for name in ("default", "shared-bus"):
+        given = {"EventBusName": name}
+        assert _resolve(told, template, given) == name
+        assert _resolve(bus, template, given).endswith(f":event-bus/{name}")
+
+
+def test_the_stream_function_handler_is_there() -> None:
+    from api.stream import StreamFunction, handler
+
+    assert isinstance(handler, StreamFunction)

@@ -9,6 +9,8 @@ singlet dev [--data DIR]  what `make run` does: local DynamoDB, table, seed, ser
 singlet migrate status    applied, pending and running migrations
 singlet migrate plan ID   a dry run: what ID would change, with samples; writes nothing
 singlet migrate run ID    apply ID (resumes a killed run; a re-run is a no-op)
+singlet events tail       the table's change events as JSON lines (its stream: docs/events.md)
+singlet events sink duckdb PATH   a DuckDB database of them (users, posts, comments, ...)
 
 Settings come from the environment, as the API reads them. While `singlet dev` (`make run`)
 runs, what the environment leaves unset (JWT_SECRET, DYNAMODB_ENDPOINT_URL, TABLE_NAME) is
@@ -48,6 +50,7 @@ from store.client import open_client
 from store.keys import check_subject, check_username
 
 from . import dev_settings
+from .events import add_commands as add_event_commands
 from .local import LocalUnavailable
 from .seed import USERS, seed, subject_for
 from .tables import create_table
@@ -64,7 +67,7 @@ class CommandError(Exception):
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
-    client = await open_client(settings.region, settings.endpoint_url)
+    client = await open_client(settings.region, settings.endpoint_url, settings.local_endpoint)
     try:
         return await action(Store(Table(client, settings.table_name)))
     finally:
@@ -328,7 +331,7 @@ def _port(raw: str) -> int:
     return int(raw)
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     # --debug after the command too (`singlet seed --debug`); SUPPRESS keeps the top level's
     # value when a subcommand is not given it.
     debug_help = "show the traceback of a failure (or SINGLET_DEBUG=1)"
@@ -381,6 +384,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--max-capacity", type=float, default=None,
                          help="capacity units per second at most (default: no limit)")  # fmt: skip
     migrate.add_argument("--samples", type=int, default=3, help="plan: before/after samples")
+    add_event_commands(commands, command)
     for name, run in (("serve", cmd_serve), ("dev", cmd_dev)):
         serve = command(
             commands, name, run, True, help="serve the API" if name == "serve" else cmd_dev.__doc__
@@ -402,7 +406,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     debug = args.debug or os.environ.get("SINGLET_DEBUG", "") not in ("", "0")
     if debug:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
