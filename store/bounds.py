@@ -48,7 +48,7 @@ def _items() -> dict[type[Model], RawItem]:
     url = "https://" + "u" * (MAX_URL - 8)  # URLs are ASCII (limits.check_url)
     post = Post(id=ULID, author_id=ULID, title=_wide(MAX_TITLE), url=url, tags=tags,
                 ups=BIG, downs=BIG, version=BIG, comment_count=BIG, created_at=STAMP,
-                updated_at=STAMP, score=-BIG)  # fmt: skip
+                updated_at=STAMP, score=-BIG, last_write=ULID)  # fmt: skip
     comment = Comment(id=ULID, post_id=ULID, author_id=ULID, body=_wide(MAX_BODY),
                       created_at=STAMP)  # fmt: skip
     entities: dict[type[Model], dict[str, object]] = {

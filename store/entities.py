@@ -136,6 +136,9 @@ class Post(Model):
     content: Attribute[str | None] = Attribute(default=None, optional=True)
     # Set while delete_post sweeps the collection: readers treat the post as gone.
     deleting: Attribute[bool] = Attribute(default=False, optional=True)
+    # The id of the last update_post: a resent update recognises its own write by it, where
+    # the fields it set could also have been set, to the same values, by another request.
+    last_write: Attribute[str | None] = Attribute(default=None, optional=True)
 
 
 class PostBody(Model):

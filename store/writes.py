@@ -199,9 +199,11 @@ class Writes:
         url="" removes the url; None leaves a field as it is. New content goes to the body
         (and leaves a head written before v4, which still held it).
         """
-        # The version and the time set (not incremented): the change can be recognised on
-        # the item, so a retried update whose answer was lost is not taken for a conflict.
-        change = Update(Post.version.set(expected_version + 1), Post.updated_at.set(now()))
+        # Values set, not incremented, and a write id of this call's own: the change can be
+        # recognised on the item, so a retried update whose answer was lost is not taken for
+        # a conflict, and an identical update by another request is never taken for ours.
+        change = Update(Post.version.set(expected_version + 1), Post.updated_at.set(now()),
+                        Post.last_write.set(keys.new_id()))  # fmt: skip
         if title is not None:
             change += Update(Post.title.set(check_line(title, "title", MAX_TITLE)))
         if url == "":
@@ -211,7 +213,7 @@ class Writes:
         if content is not None:
             body = new_body(post_id, content)
             change += Update(Post.content.remove())
-        if len(change.actions) == 2:
+        if len(change.actions) == 3:
             raise InvalidInput("nothing to update: give a title, content or url")
         condition = LIVE & Post.author_id.eq(actor_id) & Post.version.eq(expected_version)
         head = update(Post.key_of(id=post_id), change, condition, _post_refusal(actor_id),

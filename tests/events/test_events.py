@@ -30,8 +30,10 @@ from tests.store.conftest import legacy_posts
 
 def test_every_entity_has_a_rule() -> None:
     """A new entity must be declared public, part of a post or internal (store/events.py)."""
-    assert set(Model.registry.values()) == PUBLIC | PART_OF_POST | INTERNAL
-    assert len(PUBLIC) + len(PART_OF_POST) + len(INTERNAL) == len(Model.registry)
+    # The store's entities (tests declare models of their own, which the table never holds).
+    declared = {m for m in Model.registry.values() if m.__module__.startswith("store.")}
+    assert declared == PUBLIC | PART_OF_POST | INTERNAL
+    assert len(PUBLIC) + len(PART_OF_POST) + len(INTERNAL) == len(declared)
 
 
 def record(operation: str, old: dict[str, Any] | None, new: dict[str, Any] | None,

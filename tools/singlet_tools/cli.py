@@ -26,6 +26,7 @@ import errno
 import logging
 import os
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -57,7 +58,6 @@ from .tables import create_table
 
 T = TypeVar("T")
 
-DEV_SECRET = "singlet-dev-secret-do-not-deploy"
 MAX_TTL = 7 * 24 * 3600  # a dev token is not a credential to keep
 SEEDED = ", ".join(name for name, _, _ in USERS)
 
@@ -178,7 +178,10 @@ def cmd_dev(_: Settings | None, args: argparse.Namespace) -> None:
             "--data (SINGLET_DATA) keeps the data of the DynamoDB Local that singlet dev starts;"
             " with DYNAMODB_ENDPOINT_URL set it starts none"
         )
-    os.environ.setdefault("JWT_SECRET", DEV_SECRET)
+    # A secret of this run's own, handed to other terminals by the dev settings file: a fixed
+    # one, printed in the source, would let any web page (CORS answers every origin locally)
+    # sign its own tokens for this API and its data.
+    os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(32))
     # GraphiQL shows what each query cost (and was predicted to), next to its result.
     os.environ.setdefault("COST_EXTENSIONS", "always")
     os.environ.setdefault("CORS_ALLOW_ORIGINS", ",".join(cors.default_origins()))
