@@ -2,10 +2,10 @@
 
     python -m bench.floor [--scale small] [--iterations 300] [--warmup 50]
 
-A request's floor is the DynamoDB calls it made, made again directly with a stock aiobotocore
-client in the same waves (a wave's calls at once, the waves one after another): what any
-Python program answering that request would spend on the database. What the app spends over
-it is GraphQL, the resolvers, the store, auth and the HTTP layer.
+A request's floor is the DynamoDB calls it made, made again directly with an aiobotocore
+client configured as the app's, in the same waves (a wave's calls at once, the waves one after
+another): what any Python program answering that request would spend on the database. What
+the app spends over it is GraphQL, the resolvers, the store, auth and the HTTP layer.
 
 For the post page, the feed with comments and a vote, one request's calls are recorded through
 botocore's events on the app's own client (untimed), with their parameters as sent and
@@ -43,7 +43,7 @@ from starlette.types import Message
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import Settings
-from store.client import CLIENT_CONFIG, LOCAL_CREDENTIALS, open_client
+from store.client import LOCAL_CREDENTIALS, call_config, open_client
 
 from .data import SCALES, generate
 from .harness import SECRET
@@ -237,7 +237,10 @@ async def timed(run: Awaitable[Any]) -> tuple[Any, float, float]:
 
 def settings_for(table: str, endpoint: str) -> Settings:
     # As on AWS: no pricer reading items around writes (DynamoDB Local's transactions are
-    # priced by the model only in tests and the comparison's accounting run).
+    # priced by the model only in tests and the comparison's accounting run), and the client
+    # signing with credentials from the environment (a role's, there; DynamoDB Local takes any).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, LOCAL_CREDENTIALS[name.lower()])
     return Settings(table_name=table, endpoint_url=endpoint, jwt_secret=SECRET,
                     cursor_secret=SECRET, log_level="WARNING", dynamodb_local=False)  # fmt: skip
 
@@ -255,10 +258,12 @@ async def measure(endpoint: str, scale: str, iterations: int, warmup: int) -> li
     settings = settings_for(table, endpoint)
     app = create_app(settings)
     store = await app.state.resources.store()
-    # The floor's client: stock aiobotocore with the app's timeouts, retries and pool, without
-    # the per-call savings open_client adds (store/client.py): the floor does not move with them.
-    async with get_session().create_client(
-        "dynamodb", region_name=REGION, endpoint_url=endpoint, config=CLIENT_CONFIG,
+    # The floor's client: aiobotocore configured as the app's (store/client.py: timeouts,
+    # retries, pool, and the per-call savings), so the floor is the least those calls cost and
+    # the app is not credited with what its client saves.
+    session = get_session()
+    async with session.create_client(
+        "dynamodb", region_name=REGION, endpoint_url=endpoint, config=call_config(session),
         **LOCAL_CREDENTIALS,
     ) as floor:  # fmt: skip
         try:
@@ -323,8 +328,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python {results['python']}, DynamoDB Local (in memory, its own process).",
         "",
         "The floor is the same DynamoDB calls the request made (recorded with their "
-        "parameters), replayed with a stock aiobotocore client (the app's timeouts, retries "
-        "and pool; none of open_client's per-call savings) in the same waves. App: the whole "
+        "parameters), replayed with an aiobotocore client configured as the app's (timeouts, "
+        "retries, pool and per-call savings) in the same waves. App: the whole "
         "request through the ASGI app (auth, GraphQL, resolvers, store, HTTP layer), as on "
         "AWS (no pricing reads). App and floor alternate; medians of each. CPU: process time "
         "of the Python process. Wall time is at loopback speed: in-region DynamoDB adds its "
