@@ -150,3 +150,23 @@ def _cost_in_response(value: str | None) -> bool:
     if value == "always":
         return True
     raise SettingsError(f"COST_EXTENSIONS must be 'always' or 'on-request', got {value!r}")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """The stream function's environment (infra/template.yaml sets it)."""
+
+    region: str = "us-east-1"
+    bus: str = "default"  # EventBridge bus name or ARN
+    source: str = "singlet"  # the events' `source`, what rules match on
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StreamSettings:
+        env = os.environ if env is None else env
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            bus=env.get("EVENT_BUS_NAME") or cls.bus,
+            source=env.get("EVENT_SOURCE") or cls.source,
+            log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
+        )

@@ -17,9 +17,7 @@ import asyncio
 import functools
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -36,6 +34,7 @@ from store.events import Change, Kind, StreamRecord, Undecodable, change_of, seq
 from store.model import Model
 
 from . import logs
+from .settings import StreamSettings
 
 log = logging.getLogger("singlet.stream")
 
@@ -175,26 +174,6 @@ def _entry(event: dict[str, Any], source: str) -> Entry:
 
 
 # The Lambda function
-
-
-@dataclass(frozen=True)
-class StreamSettings:
-    """The stream function's environment (infra/template.yaml sets it)."""
-
-    region: str = "us-east-1"
-    bus: str = "default"  # EventBridge bus name or ARN
-    source: str = "singlet"  # the events' `source`, what rules match on
-    log_level: str = "INFO"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> StreamSettings:
-        env = os.environ if env is None else env
-        return cls(
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
-            bus=env.get("EVENT_BUS_NAME") or cls.bus,
-            source=env.get("EVENT_SOURCE") or cls.source,
-            log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
-        )
 
 
 class StreamFunction:

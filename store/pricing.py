@@ -85,7 +85,7 @@ class Pricer:
         if state is None:
             return None
         params = state["params"]
-        if operation in ("Query", "Scan"):
+        if operation in ("Query", "Scan"):  # (a Scan: a migration's, billed as a Query is)
             if params.get("FilterExpression"):
                 return reported  # items read but not returned: the model cannot see them
             rate = STRONG if params.get("ConsistentRead") else EVENTUAL

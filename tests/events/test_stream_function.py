@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from api.stream import StreamFunction, StreamSettings, normalize
+from api.settings import StreamSettings
+from api.stream import StreamFunction, normalize
 from store import Store
 from store.attrs import marshal_item
 from store.eventbridge import MAX_REQUEST_BYTES
