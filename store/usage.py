@@ -14,6 +14,7 @@ what the endpoint said kept beside it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections import Counter
@@ -55,6 +56,10 @@ class Call:
     @property
     def capacity(self) -> float:
         return self.read_units + self.write_units
+
+    def abandoned(self) -> None:
+        if self.ended is None:
+            self.ended = time.perf_counter()
 
 
 @dataclass
@@ -155,8 +160,7 @@ class Meter:
 
     def attach(self, client: DynamoDBClient) -> Meter:
         events = client.meta.events
-        events.register("provide-client-params.dynamodb", self._ask_for_capacity)
-        events.register("before-call.dynamodb", self._before)
+        events.register("provide-client-params.dynamodb", self._issued)
         events.register("after-call.dynamodb", self._after)
         events.register("after-call-error.dynamodb", self._after_error)
         _meters[client] = self
@@ -172,15 +176,22 @@ class Meter:
         finally:
             self.listeners.remove(usage)
 
-    def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name in DATA_OPERATIONS:
-            params.setdefault("ReturnConsumedCapacity", "INDEXES")
-
-    def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        if model.name not in DATA_OPERATIONS or unmetered():
+    def _issued(self, params: dict[str, Any], model: Any, context: dict[str, Any],
+                **_: Any) -> None:  # fmt: skip
+        """A call begins when our code makes it: botocore emits this first, before anything
+        that can yield to the loop, so calls issued together overlap (round trips are the
+        waves of calls that overlap)."""
+        if model.name not in DATA_OPERATIONS:
+            return
+        params.setdefault("ReturnConsumedCapacity", "INDEXES")
+        if unmetered():
             return
         call = Call(model.name, time.perf_counter(), retry=_retrying.get())
         context[_CALL] = call
+        if (task := asyncio.current_task()) is not None:
+            # A call cancelled in flight (its siblings' gather failed) gets no answer: it
+            # ends when its task stops waiting for it, not at its start.
+            task.add_done_callback(lambda _: call.abandoned())
         usage = current.get()
         if usage is not None:
             usage.calls.append(call)
