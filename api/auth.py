@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT is imported where a token is handled, not with this module: it imports cryptography
+# (27 ms of a Lambda cold start) whether or not the configured algorithm needs it, and an
+# anonymous request needs neither. bench.cold_start reports a signed-in first invocation.
 
 
 class InvalidToken(Exception):
@@ -17,15 +22,15 @@ class InvalidToken(Exception):
 class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # PyJWKClient fetches and caches the key set on first use, not here.
+        # Made with the first token: PyJWKClient fetches and caches the key set on first use.
         self._jwks: jwt.PyJWKClient | None = None
-        if not settings.jwt_secret and settings.jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwks_url)
 
     async def subject(self, authorization: str | None) -> str | None:
         """The token's subject; None without an Authorization header."""
         if authorization is None:
             return None
+        import jwt
+
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("the Authorization header must be 'Bearer <token>'")
@@ -41,15 +46,21 @@ class Authenticator:
         return subject
 
     async def _decode(self, token: str) -> dict[str, Any]:
+        import jwt
+
         s = self.settings
         options = {"require": ["sub", "exp"]}
-        if self._jwks is None:
+        if s.jwt_secret:
             key: Any = s.jwt_secret
             algorithms = ["HS256"]
-        else:
+        elif s.jwks_url:
+            if self._jwks is None:
+                self._jwks = jwt.PyJWKClient(s.jwks_url)
             # A blocking HTTPS fetch on a cache miss: keep it off the event loop.
             signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
             key, algorithms = signing_key.key, ["RS256"]
+        else:
+            raise InvalidToken("this server is configured without tokens")
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
@@ -64,6 +75,8 @@ class Authenticator:
 def issue_token(settings: Settings, subject: str, lifetime_seconds: int = 3600) -> str:
     """A dev token (HS256 with JWT_SECRET), as `singlet token` prints."""
     import time
+
+    import jwt
 
     if not settings.jwt_secret:
         raise InvalidToken("issuing tokens needs JWT_SECRET (HS256)")

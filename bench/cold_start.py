@@ -13,6 +13,8 @@ Cases, each a new interpreter that sees only the unzipped artifact:
   bare+call    bare, then a client and one Query               (what any first request needs)
   import       import api.handler                              (Lambda's init phase)
   invoke       import api.handler, then the first invocation   (init + the first request)
+  invoke (signed in)  the same with a bearer token: the first token also imports PyJWT, which
+               the init phase leaves to it (api/auth.py)
   second       the second invocation, in the invoke process    (a warm request)
   import (source only), invoke (source only): the same artifact with its bytecode removed, as
                it shipped before bytecode was compiled in.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import shutil
@@ -34,10 +37,13 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from singlet_tools.local import start
 from singlet_tools.tables import create_table
 
+from api.auth import issue_token
+from api.settings import Settings
 from infra.package import interpreter
 from store.client import LOCAL_CREDENTIALS, open_client
 
@@ -45,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = "3.13"  # the runtime infra/template.yaml deploys
 TABLE = "cold-start-bench"
 
-EVENT = {
+EVENT: dict[str, Any] = {
     "version": "2.0",
     "routeKey": "$default",
     "rawPath": "/graphql",
@@ -95,14 +101,15 @@ sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [sys.argv[1]]
 {code}
 print(" ".join(map(str, marks)))
 """
-# (case, code, which copy of the artifact)
+# (case, code, which copy of the artifact, signed in)
 RUNS = [
-    ("bare", BARE, "compiled"),
-    ("bare+call", BARE_CALL, "compiled"),
-    ("import", HANDLER, "compiled"),
-    ("invoke", INVOKE, "compiled"),
-    ("import (source only)", HANDLER, "source"),
-    ("invoke (source only)", INVOKE, "source"),
+    ("bare", BARE, "compiled", False),
+    ("bare+call", BARE_CALL, "compiled", False),
+    ("import", HANDLER, "compiled", False),
+    ("invoke", INVOKE, "compiled", False),
+    ("invoke (signed in)", INVOKE, "compiled", True),
+    ("import (source only)", HANDLER, "source", False),
+    ("invoke (source only)", INVOKE, "source", False),
 ]
 
 
@@ -118,12 +125,14 @@ def unpack(zipped: Path, into: Path, bytecode: bool) -> Path:
     return into
 
 
-def run(python: str, code: str, task: Path, endpoint: str, env: dict[str, str]) -> list[float]:
+def run(
+    python: str, code: str, task: Path, endpoint: str, env: dict[str, str], event: dict[str, Any]
+) -> list[float]:
     """(whole process wall time, then each checkpoint inside it), in seconds."""
     began = time.perf_counter()
     result = subprocess.run(
         [python, "-I", "-S", "-B", "-c", CHILD.format(code=code), str(task), endpoint,
-         json.dumps(EVENT)],
+         json.dumps(event)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     wall = time.perf_counter() - began
@@ -166,10 +175,14 @@ def main() -> None:
             "JWT_SECRET": "cold-start-bench-secret-32-bytes!",
             "LOG_LEVEL": "WARNING",
         }
-        samples: dict[str, list[list[float]]] = {case: [] for case, _, _ in RUNS}
+        token = issue_token(Settings.from_env(env), "cold-start-bench")
+        signed_in = copy.deepcopy(EVENT)
+        signed_in["headers"]["authorization"] = f"Bearer {token}"
+        samples: dict[str, list[list[float]]] = {case: [] for case, *_ in RUNS}
         for round_ in range(args.runs + 1):  # round 0 fills the OS file cache: not counted
-            for case, code, copy in RUNS:  # interleaved: drift affects every case alike
-                sample = run(python, code, copies[copy], local.endpoint_url, env)
+            for case, code, files, signed in RUNS:  # interleaved: drift affects all alike
+                event = signed_in if signed else EVENT
+                sample = run(python, code, copies[files], local.endpoint_url, env, event)
                 if round_:
                     samples[case].append(sample)
     finally:
@@ -195,6 +208,7 @@ def report(samples: dict[str, list[list[float]]], runs: int, python: str, output
         ("bare + a client and one Query", "bare+call", 2, None),
         ("`import api.handler` (Lambda's init)", "import", 1, ("bare", 1)),
         ("import + first invocation", "invoke", 2, ("bare+call", 2)),
+        ("import + first invocation, signed in", "invoke (signed in)", 2, ("bare+call", 2)),
         ("`import api.handler`, source only (before)", "import (source only)", 1, ("bare", 1)),
         ("import + first invocation, source only (before)", "invoke (source only)", 2,
          ("bare+call", 2)),
