@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import strawberry
 from strawberry.types import Info
@@ -49,10 +49,38 @@ class PageInfo:
     end_cursor: str | None
 
 
+class Cursors(Sequence[str]):
+    """A page's cursors, signed for its list: each made only when a client selects it (an
+    encoding and an HMAC per edge, which most pages are read without)."""
+
+    def __init__(self, info: Ctx, list_id: str, page: Page[Any]) -> None:
+        self._sign = info.context.cursors.sign
+        self._list_id = list_id
+        self._page = page
+
+    def __len__(self) -> int:
+        return len(self._page.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return self._sign(self._list_id, self._page.cursor(index))
+
+
+def _edge_cursor(root: Edge[Any]) -> str:
+    return root.cursors[root.index]
+
+
 @strawberry.type
 class Edge(Generic[N]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: N
+    cursors: strawberry.Private[Sequence[str]]  # the page's, of which this edge's is
+    index: strawberry.Private[int]
 
 
 @strawberry.type
@@ -76,18 +104,18 @@ def connection(
     info: Ctx, list_id: str, page: Page[Any], nodes: Sequence[object | None]
 ) -> Connection[Any]:
     """Edges with signed cursors; nodes that vanished since the list was read are skipped."""
-    sign = info.context.cursors.sign
+    assert len(nodes) == len(page.positions)  # a node (or None) for each item
+    cursors = Cursors(info, list_id, page)
     edges = [
-        Edge(cursor=sign(list_id, cursor), node=node)
-        for cursor, node in zip(page.cursors, nodes, strict=True)
+        Edge(cursors=cursors, index=index, node=node)
+        for index, node in enumerate(nodes)
         if node is not None
     ]
-    end = page.end_cursor
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
-            end_cursor=sign(list_id, end) if end is not None else None,
+            end_cursor=cursors[-1] if cursors else None,
         ),
     )
 

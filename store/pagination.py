@@ -23,15 +23,23 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
+Position = Mapping[str, str | int]  # the key attributes a cursor encodes
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]  # one per item: where the next page starts if it ends here
+    # One per item: where the next page starts if it ends there. Encoded into a cursor only
+    # when asked for: most pages are read without their edges' cursors.
+    positions: list[Position]
     has_next_page: bool
+
+    def cursor(self, index: int) -> str:
+        return encode_cursor(self.positions[index])
 
     @property
     def end_cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
+        return self.cursor(-1) if self.positions else None
 
 
 def check_page_size(first: int) -> int:
@@ -40,7 +48,7 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def encode_cursor(position: Mapping[str, str | int]) -> str:
+def encode_cursor(position: Position) -> str:
     raw = json.dumps(dict(position), separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 

@@ -32,7 +32,7 @@ from .entities import (
 from .errors import InvalidInput
 from .keys import FEED_SHARDS, GSI1, GSI2, GSI3, TABLE, check_id
 from .model import Key, Model, decode
-from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor, encode_cursor
+from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor
 from .table import Table, begins_with, below, between
 from .tasks import gather
 
@@ -56,7 +56,7 @@ def _to_page(items: list[Item], first: int, attributes: list[str], value: Any) -
     page = items[:first]
     return Page(
         [value(i) for i in page],
-        [encode_cursor({a: i[a] for a in attributes}) for i in page],
+        [{a: i[a] for a in attributes} for i in page],
         len(items) > first,
     )
 
@@ -181,7 +181,7 @@ class AllPosts(ListQuery[Post]):
         page = merged[: self.first]
         return Page(
             [cast(Post, visible(i)) for i in page],
-            [encode_cursor({GSI2.sk: i[GSI2.sk]}) for i in page],
+            [{GSI2.sk: i[GSI2.sk]} for i in page],
             len(merged) > self.first,
         )
 

@@ -87,7 +87,7 @@ async def _scan_all(info: Ctx, table: str, **params: Any) -> list[Item]:
 
 def _connection(nodes: list[Any], cursors: list[str], next_cursor: str | None) -> Connection[Any]:
     return Connection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+        edges=[Edge(cursors=cursors, index=i, node=n) for i, n in enumerate(nodes)],
         page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
     )
 

@@ -103,3 +103,40 @@ async def test_post_page_reads_post_and_comments_in_one_query(store: Store, call
     # and every resolver has queued what it needs, whichever call came back first.
     assert calls.counts == {"Query": 1, "BatchGetItem": 2}
     assert calls.round_trips == 2
+
+
+class CountingSigner(CursorSigner):
+    def __init__(self) -> None:
+        super().__init__("s" * 32)
+        self.signed = 0
+
+    def sign(self, list_id: str, cursor: str) -> str:
+        self.signed += 1
+        return super().sign(list_id, cursor)
+
+
+async def test_cursors_are_signed_only_where_selected(store: Store, calls: Usage) -> None:
+    await _blog(store, posts=3, comments=6)
+    executor = Executor(build_schema()._schema)
+    signer = CountingSigner()
+
+    async def run(query: str) -> Any:
+        outcome = await executor.run(
+            Operation(query), lambda prefetch: Context(store, signer, "test", None, prefetch),
+            signed_in=False,
+        )  # fmt: skip
+        assert not outcome.errors, outcome.errors
+        return outcome.data
+
+    await run("{ posts(first: 3) { edges { node { title } } } }")
+    assert signer.signed == 1  # the page's end cursor (pageInfo) only
+    signer.signed = 0
+    data = await run("{ posts(first: 3) { edges { cursor } pageInfo { endCursor } } }")
+    assert signer.signed == 4  # one per edge, and the end cursor
+    edges = data["posts"]["edges"]
+    assert data["posts"]["pageInfo"]["endCursor"] == edges[-1]["cursor"]
+    # Each edge's cursor resumes after its own post.
+    after = await run(
+        f'{{ posts(first: 1, after: "{edges[0]["cursor"]}") {{ edges {{ cursor }} }} }}'
+    )
+    assert after["posts"]["edges"][0]["cursor"] == edges[1]["cursor"]
