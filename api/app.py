@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,8 @@ class Resources:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clients_created = 0
+        # Called when a client has been made (on Lambda: api/heap.py freezes the heap there).
+        self.after_client: Callable[[], None] | None = None
         self._store: Store | None = None
         self._lock: asyncio.Lock | None = None
 
@@ -63,6 +65,8 @@ class Resources:
                     )
                     self.clients_created += 1
                     self._store = Store(Table(client, self.settings.table_name))
+                    if self.after_client is not None:
+                        self.after_client()
         return self._store
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ import random
 
 from mangum import Mangum
 
+from . import heap
 from .app import Resources, create_app
 
 try:  # Lambda's Python runtimes (3.12+) provide it: not one of our dependencies
@@ -42,6 +43,7 @@ def after_restore() -> None:
 
 app = create_app()
 handler = Mangum(app, lifespan="off")
+heap.settle(app)
 
 if snapshot_restore_py is not None:
     snapshot_restore_py.register_before_snapshot(before_snapshot, app.state.resources)
