@@ -6,7 +6,8 @@ BatchGetItem for its distinct items plus its distinct Queries, issued together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from enum import Enum
@@ -32,6 +33,7 @@ from store.tasks import gather
 from . import cost as c
 from .context import Context
 from .ids import global_id
+from .lookahead import nodes_load_only
 
 N = TypeVar("N")
 T = TypeVar("T")
@@ -121,18 +123,42 @@ def connection(
 
 
 async def list_field(
-    info: Ctx, query: ListQuery[Any], node: Callable[[Any], object]
+    info: Ctx, query: ListQuery[Any], node: Callable[[Any], Post | Comment]
 ) -> Connection[Any]:
     """A list field: the page through the loaders, as a connection of `node(item)`."""
     page = await read_list(info, query)
-    return connection(info, list_id(query), page, [node(item) for item in page.items])
+    nodes = [node(item) for item in page.items]
+    await preload_authors(info, nodes)
+    return connection(info, list_id(query), page, nodes)
 
 
 async def posts_field(info: Ctx, query: ListQuery[str]) -> Connection[Post]:
     """A list of post ids (AP3, AP7) as a connection of the posts, loaded in one batch."""
     page = await read_list(info, query)
     posts = await gather(*(info.context.loaders.get(store.Post.key_of(id=i)) for i in page.items))
-    return connection(info, list_id(query), page, [Post.of(p) if p else None for p in posts])
+    nodes = [Post.of(p) if p else None for p in posts]
+    await preload_authors(info, [n for n in nodes if n is not None])
+    return connection(info, list_id(query), page, nodes)
+
+
+async def preload_authors(info: Ctx, nodes: Sequence[Post | Comment]) -> None:
+    """The nodes' authors loaded by their list when they ask for nothing else that loads
+    (lookahead.py), in the wave their own fields would have loaded them in: each `author`
+    field then answers without awaiting."""
+    if not nodes or not nodes_load_only(info._raw_info, "author"):
+        return
+    loads = [info.context.loaders.items.load(store.User.key_of(id=n.author_id)) for n in nodes]
+    await asyncio.wait(loads)
+    for node, load in zip(nodes, loads, strict=True):
+        node.loaded_author = load
+
+
+def author_field(info: Ctx, node: Post | Comment) -> User | Awaitable[User | None] | None:
+    """A node's author: the one its list loaded, or a load of its own."""
+    if node.loaded_author is None:
+        return load_user(info, node.author_id)
+    user = node.loaded_author.result()  # a failed load fails this field alone
+    return User.of(user) if isinstance(user, store.User) else None
 
 
 def list_id(query: ListQuery[Any]) -> str:
@@ -223,6 +249,7 @@ class Post(Node):
     author_id: strawberry.Private[str]
     # A head written before schema v4 still holds the content; later ones keep it in the body.
     old_content: strawberry.Private[str | None]
+    loaded_author: strawberry.Private[asyncio.Future[Any] | None] = None  # by its list
 
     @classmethod
     def of(cls, post: store.Post) -> Post:
@@ -250,9 +277,9 @@ class Post(Node):
         body = await info.context.loaders.get(store.PostBody.key_of(post_id=self.post_id))
         return body.content if body else ""
 
-    @strawberry.field(metadata=c.cost(c.item(store.User)))
-    async def author(self, info: Ctx) -> User | None:
-        return await load_user(info, self.author_id)
+    @strawberry.field(metadata=c.cost(c.item(store.User)), graphql_type=User | None)
+    def author(self, info: Ctx) -> User | Awaitable[User | None] | None:
+        return author_field(info, self)
 
     @strawberry.field(
         description="The post's comments, oldest first.", metadata=c.cost(c.comments_page)
@@ -283,6 +310,7 @@ class Comment(Node):
     created_at: datetime
     post_id: strawberry.Private[str]
     author_id: strawberry.Private[str]
+    loaded_author: strawberry.Private[asyncio.Future[Any] | None] = None  # by its list
 
     @classmethod
     def of(cls, comment: store.Comment) -> Comment:
@@ -298,6 +326,6 @@ class Comment(Node):
     async def post(self, info: Ctx) -> Post | None:
         return await load_post(info, self.post_id)
 
-    @strawberry.field(metadata=c.cost(c.item(store.User)))
-    async def author(self, info: Ctx) -> User | None:
-        return await load_user(info, self.author_id)
+    @strawberry.field(metadata=c.cost(c.item(store.User)), graphql_type=User | None)
+    def author(self, info: Ctx) -> User | Awaitable[User | None] | None:
+        return author_field(info, self)
