@@ -84,4 +84,4 @@ class Loaders:
         return posts
 
     def prime(self, entity: Model) -> None:
-        self.items.prime(entity.primary_key(), entity)
+        self.items.prime(entity.read_key(), entity)

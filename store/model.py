@@ -42,6 +42,7 @@ M = TypeVar("M", bound="Model")
 ENTITY = "entity"  # every item says which entity it is
 VERSION = "schemaVersion"  # and the schema version it was written at
 _MISSING: Any = object()
+_STORED_KEY = "_stored_key"  # a decoded model's primary key, as the item carried it
 
 
 def camel(name: str) -> str:
@@ -326,6 +327,12 @@ class Model:
     def primary_key(self) -> Key[Self]:
         return type(self).key_of(**{a.field: self.__dict__[a.field] for a in self.attributes})
 
+    def read_key(self) -> Key[Self]:
+        """The key the item was read under (decoded), else the primary key: what a cache of
+        items read keys them by. Not for writes, which address the key the attributes make."""
+        stored: Key[Self] | None = self.__dict__.get(_STORED_KEY)
+        return self.primary_key() if stored is None else stored
+
     @classmethod
     def parse_key(cls, key: Key[Any]) -> dict[str, str]:
         spec = cls.key
@@ -385,7 +392,12 @@ class Model:
                 values[attribute.field] = attribute.fill(item)
             else:
                 raise CorruptItem(f"{cls.entity} v{version} item lacks {attribute.name}")
-        return cls(**values)
+        model = cls(**values)
+        if TABLE.pk in item and TABLE.sk in item:
+            # The key it was read under (read_key): the loaders prime their cache with it;
+            # building it again from the attributes, segment by segment, costs more than decoding.
+            model.__dict__[_STORED_KEY] = Key(item[TABLE.pk], item[TABLE.sk])
+        return model
 
 
 def decode(item: Mapping[str, Any]) -> Model:
