@@ -10,13 +10,18 @@ between containers out of the snapshot.
 
 from __future__ import annotations
 
-import asyncio
-import random
+import gc
 
-from mangum import Mangum
+# The collector is paused until init ends (heap.settle): see api/heap.py.
+gc.disable()
 
-from . import heap
-from .app import Resources, create_app
+import asyncio  # noqa: E402
+import random  # noqa: E402
+
+from mangum import Mangum  # noqa: E402
+
+from . import heap  # noqa: E402
+from .app import Resources, create_app  # noqa: E402
 
 try:  # Lambda's Python runtimes (3.12+) provide it: not one of our dependencies
     import snapshot_restore_py  # type: ignore[import-not-found]

@@ -38,18 +38,22 @@ def pyc_of(source: str, tag: str) -> str:
 CHILD = """
 import gc, json, sys
 sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [sys.argv[1]]
+def collections(): return sum(s["collections"] for s in gc.get_stats())
+before = collections()
 from api.handler import handler
 event, context_id = json.loads(sys.argv[2]), sys.argv[3]
 class Context:
     aws_request_id = context_id
 frozen = [gc.get_freeze_count()]
+collector = {"enabled": gc.isenabled(), "collections": collections() - before}
 response = handler(event, Context())
 frozen.append(gc.get_freeze_count())
 handler(event, Context())
 frozen.append(gc.get_freeze_count())
 outside = sorted({m.__file__ for m in list(sys.modules.values())
                   if getattr(m, "__file__", None) and "site-packages" in m.__file__})
-print(json.dumps({"response": response, "outside": outside, "frozen": frozen}))
+print(json.dumps({"response": response, "outside": outside, "frozen": frozen,
+                  "collector": collector}))
 """
 
 
@@ -100,6 +104,8 @@ def test_unzipped_artifact_answers_a_function_url_event(
     assert at_init > 50_000
     assert after_first > at_init
     assert after_second == after_first
+    # The collector was paused for init (no collection ran in it) and runs again after.
+    assert output["collector"] == {"enabled": True, "collections": 0}
 
 
 # Lambda's /var/task is read-only: a module without usable bytecode is compiled on every cold
