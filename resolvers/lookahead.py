@@ -1,12 +1,13 @@
 """What a list's nodes select, read ahead from the query before the nodes are resolved.
 
-A relation field that awaits its load costs graphql-core and Strawberry a coroutine, a task
-and their wrappers per node (about 70 µs of CPU each: a third of a post page's). When a list
-knows its nodes will ask for their author and for nothing else that loads, it loads the
-authors itself, in the wave the nodes' fields would have loaded them in, and the field
-answers synchronously. The reading is conservative: a selection under @skip or @include, or a
-second relation beside the author (which would then wait a wave for the authors), leaves the
-nodes to load on their own.
+A relation field that awaits its load costs a coroutine, a task and the wrappers of
+graphql-core, Strawberry and the loaders, per node: the twenty comment authors of a post page
+took about 0.5 ms of CPU more that way (its CPU without DynamoDB, responses replayed: 3.2 ms,
+2.7 ms with this). When a list knows its nodes will ask for their author and for nothing else
+that loads, it loads the authors itself, in the wave the nodes' fields would have loaded them
+in, and the field answers synchronously. The reading is conservative: a selection under @skip
+or @include, or a second relation beside the author (which would then wait a wave for the
+authors), leaves the nodes to load on their own.
 """
 
 from __future__ import annotations

@@ -145,11 +145,14 @@ async def preload_authors(info: Ctx, nodes: Sequence[Post | Comment]) -> None:
     """The nodes' authors loaded by their list when they ask for nothing else that loads
     (lookahead.py), in the wave their own fields would have loaded them in: each `author`
     field then answers without awaiting."""
+    # graphql-core's info (Strawberry's wraps it): the field's nodes and the fragments.
     if not nodes or not nodes_load_only(info._raw_info, "author"):
         return
     loads = [info.context.loaders.items.load(store.User.key_of(id=n.author_id)) for n in nodes]
     await asyncio.wait(loads)
     for node, load in zip(nodes, loads, strict=True):
+        if not load.cancelled():
+            load.exception()  # seen here, even if the field never runs; it raises it again
         node.loaded_author = load
 
 
