@@ -10,11 +10,14 @@ as before. What is frozen is never freed by the collector, so this is done only 
 objects are meant to stay: after init and once the client exists.
 
 During init itself the collector is paused (api/handler.py disables it first thing, `settle`
-enables it): init allocates the 76,000 objects at once, and the collections they trigger (55
-young, 4 middle-aged ones here) find next to nothing to free (1,500 objects of cyclic garbage,
-0.6 MB, which the freeze then keeps) but cost 50 ms of a 480 ms init, 29 of them inside the
-libraries' imports (`bench.cold_start` reports both). CPython's documentation of `gc.freeze`
-describes the same pattern for a process that prepares a heap to share.
+enables it): init allocates those objects at once, and the collections they set off (55 young
+and 4 middle-aged ones on CPython 3.13) free next to nothing: about 1,450 objects, which with
+the pause stay in the frozen heap instead (0.6 MB of resident memory). Counted with
+    JWT_SECRET=<32 bytes> TABLE_NAME=t python -c "import gc; gc.disable = lambda: None; \
+        import api.handler; print(gc.get_stats())"
+What the pause saves is in `bench.cold_start`: the bare libraries with and without it (43 ms of
+394 in bench/results/cold-start.md), and the handler against both. CPython's documentation of
+`gc.freeze` describes the same pattern for a process that prepares a heap to share.
 
 The cost of a full collection over the init heap, measured with
     JWT_SECRET=... python -c "import gc, time, api.handler; gc.unfreeze(); \
