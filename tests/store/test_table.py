@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import gc
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from store import Key, PostsByUser, Store, Unavailable, User, keys
 from store.usage import Usage
 from tests.faults import Throttled, Unprocessed
+
+from .conftest import MakeUser
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -77,3 +82,28 @@ async def test_throttling_after_botocore_retries_is_unavailable_not_a_raw_error(
 ) -> None:
     with Throttled(client, "Query", times=1), pytest.raises(Unavailable):
         await store.page(PostsByUser(keys.new_id()))
+
+
+async def test_calls_leave_the_event_loop_nothing_to_finalize(
+    store: Store, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An async generator left unfinished by its loop (the retry loop's, after a first try
+    # that succeeds) is closed by asyncio through call_soon_threadsafe: a self-pipe write and
+    # one more turn of the event loop on every call.
+    author = await make_user()
+    item_keys = await _put_users(store, 2)
+    await store.get_many(item_keys)  # the connections are open: nothing else wakes the loop
+    loop = asyncio.get_running_loop()
+    woken: list[object] = []
+    original = loop.call_soon_threadsafe
+
+    def counting(callback: Callable[..., object], *args: Any, **kwargs: Any) -> Any:
+        woken.append(callback)
+        return original(callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    await store.get_many(item_keys)  # BatchGetItem
+    await store.page(PostsByUser(author.id))  # Query
+    await store.create_post(author.id, "a post", "content")  # TransactWriteItems
+    gc.collect()
+    assert woken == []
