@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.auth import Authenticator, InvalidToken, issue_token
+from api.auth import VERIFIED_TOKENS, Authenticator, InvalidToken, issue_token
 from api.settings import Settings, SettingsError
 
 ISSUER = "https://issuer.test/pool"
@@ -80,6 +80,37 @@ async def test_hs256_round_trip_and_subject_required() -> None:
     no_subject = jwt.encode({"exp": int(time.time()) + 60}, "k" * 32, "HS256")
     with pytest.raises(InvalidToken):
         await auth.subject(f"Bearer {no_subject}")
+
+
+async def test_a_token_is_verified_once_and_its_expiry_checked_at_every_use() -> None:
+    settings = Settings(jwt_secret="k" * 32, cursor_secret="c")
+    token = issue_token(settings, "seed|ada", lifetime_seconds=60)
+    now = time.time()  # not before the token's iat (whole seconds, rounded down)
+    auth = Authenticator(settings, clock=lambda: now)
+    for _ in range(3):
+        assert await auth.subject(f"Bearer {token}") == "seed|ada"
+    assert auth.verifications == 1
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")  # another signature
+    for _ in range(2):  # a token that fails is verified (and refused) every time
+        with pytest.raises(InvalidToken, match="not valid"):
+            await auth.subject(f"Bearer {forged}")
+    assert auth.verifications == 3
+    now += 61  # past its expiry: refused without verifying it again
+    with pytest.raises(InvalidToken, match="expired"):
+        await auth.subject(f"Bearer {token}")
+    assert auth.verifications == 3
+
+
+async def test_verified_tokens_are_bounded_the_oldest_verified_again() -> None:
+    settings = Settings(jwt_secret="k" * 32, cursor_secret="c")
+    auth = Authenticator(settings)
+    tokens = [issue_token(settings, f"user-{n}") for n in range(VERIFIED_TOKENS + 1)]
+    for token in tokens:
+        await auth.subject(f"Bearer {token}")
+    assert auth.verifications == VERIFIED_TOKENS + 1
+    await auth.subject(f"Bearer {tokens[-1]}")  # still known
+    await auth.subject(f"Bearer {tokens[0]}")  # made room for the last one
+    assert auth.verifications == VERIFIED_TOKENS + 2
 
 
 @pytest.mark.parametrize(
