@@ -32,7 +32,6 @@ from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation import ASTValidationRule
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
@@ -42,6 +41,7 @@ from store.usage import Usage, metering
 
 from . import errors
 from .budget import Budget
+from .leaves import LeafExecutionContext
 
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
@@ -156,6 +156,7 @@ class Executor:
         cache_characters: int | None = None,
     ) -> None:
         self.schema = schema
+        self.execution_context = LeafExecutionContext.for_schema(schema)
         self.budget = budget or Budget()
         # Two passes: the limits' rules walk fragments by name, so they run only on a
         # document the spec's rules found sound (no undefined or cyclic fragments). Every rule
@@ -253,7 +254,7 @@ class Executor:
                     context_value=context,
                     variable_values=dict(operation.variables or {}),
                     operation_name=operation.operation_name,
-                    executor_class=StrawberryGraphQLCoreExecutionContext,
+                    executor_class=self.execution_context,
                     operation_extensions=None,
                 )
                 if not isinstance(result, ExecutionResult):
