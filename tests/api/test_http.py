@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from api import cors
 from api.app import RequestContext, create_app
+from api.http import encode
 from api.settings import Settings
 from tests.api.conftest import Api, Reply, serve_http
 
@@ -251,3 +252,16 @@ def test_cors_origins_are_read_as_the_template_takes_them() -> None:
     env = {"JWT_SECRET": "x" * 32, "CORS_ALLOW_ORIGINS": "https://a.example, https://b.example"}
     assert Settings.from_env(env).cors_origins == ("https://a.example", "https://b.example")
     assert Settings.from_env({"JWT_SECRET": "x" * 32}).cors_origins == ()  # Lambda: none
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"title": 'Привет, 世界 \u2028 "quoted" \\ / é', "n": -3, "x": 0.5}},
+        {"data": {"big": 2**70, "title": "é"}},  # past orjson's 64 bits: json encodes it
+        {"errors": [{"message": "m", "path": ["a", 0], "extensions": {"code": "C"}}]},
+    ],
+)
+def test_responses_are_compact_utf8_json_as_json_dumps_writes_it(body: dict[str, Any]) -> None:
+    expected = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert encode(body) == expected
