@@ -16,7 +16,12 @@ async def gather(*awaitables: Awaitable[T]) -> list[T]:
     the frozen container's event loop until some later invocation. The first exception is
     raised as itself (unlike TaskGroup's ExceptionGroup), so callers handle store errors as
     usual.
+
+    One awaitable is awaited in the caller's task, as it would be on its own: a task of its
+    own would cost two more turns of the event loop (~15 us of CPU) and change nothing.
     """
+    if len(awaitables) == 1:
+        return [await awaitables[0]]
     tasks = [asyncio.ensure_future(a) for a in awaitables]
     try:
         return list(await asyncio.gather(*tasks))
@@ -29,7 +34,13 @@ async def gather(*awaitables: Awaitable[T]) -> list[T]:
 
 async def settle(*awaitables: Awaitable[T]) -> list[T | Exception]:
     """Each awaitable's result or its own exception: one failure touches nothing else (a
-    batch of independent loads, where one bad key must fail only its own load)."""
+    batch of independent loads, where one bad key must fail only its own load). One
+    awaitable is awaited in the caller's task (see `gather`)."""
+    if len(awaitables) == 1:
+        try:
+            return [await awaitables[0]]
+        except Exception as error:
+            return [error]
     results = await asyncio.gather(*awaitables, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, Exception):

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from store import NotFound
-from store.tasks import gather
+from store.tasks import gather, settle
 
 
 async def test_results_in_order() -> None:
@@ -37,3 +37,31 @@ async def test_a_failure_cancels_the_rest_and_is_raised_as_itself() -> None:
         await gather(slow("a"), failing(), slow("b"))
     assert sorted(cancelled) == ["a", "b"]  # stopped, not left running
     assert finished == []
+
+
+async def test_one_awaitable_runs_in_the_callers_task_with_the_same_outcomes() -> None:
+    caller = asyncio.current_task()
+
+    async def value() -> asyncio.Task[object] | None:
+        await asyncio.sleep(0)
+        return asyncio.current_task()
+
+    async def failing() -> str:
+        await asyncio.sleep(0)
+        raise NotFound("gone")
+
+    assert await gather(value()) == [caller]  # no task of its own
+    assert await settle(value()) == [caller]
+    with pytest.raises(NotFound):
+        await gather(failing())
+    [error] = await settle(failing())
+    assert isinstance(error, NotFound)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+async def test_settle_lets_a_cancellation_through(count: int) -> None:
+    # A timeout cancels the task; had settle returned the cancellation as a result, the
+    # block would end normally instead.
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await settle(*(asyncio.sleep(5) for _ in range(count)))
