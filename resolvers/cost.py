@@ -73,6 +73,7 @@ from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
 from store.table import BATCH_GET_LIMIT, BATCH_WRITE_CONCURRENCY, BATCH_WRITE_LIMIT
 from store.writes import NewPost, new_body, new_comment
 
+from .definitions import strawberry_field
 from .ids import parse_global_id
 
 COST = "singlet.cost"  # the key of a field's rule in its Strawberry metadata
@@ -623,8 +624,8 @@ class _Walk:
         if name.startswith("__"):
             return at.ready  # introspection: no DynamoDB call; its size is the schema's
         definition = parent.fields[name]
-        strawberry_field = (definition.extensions or {}).get("strawberry-definition")
-        metadata = getattr(strawberry_field, "metadata", None) or {}
+        declared = strawberry_field(definition)
+        metadata: Mapping[str, Any] = (declared.metadata if declared is not None else None) or {}
         rule: Rule | None = metadata.get(COST)
         args = get_argument_values(definition, details[0].node, self.variables)
         if rule is None:

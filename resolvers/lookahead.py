@@ -27,6 +27,8 @@ from graphql import (
     get_named_type,
 )
 
+from .definitions import strawberry_field
+
 
 def _fields(
     selection_set: SelectionSetNode | None,
@@ -75,9 +77,8 @@ def _basic(node_type: GraphQLObjectType, name: str) -> bool:
     """A field answered from the node's own attributes, without a resolver of ours."""
     if name == "__typename":
         return True
-    definition = node_type.fields[name]
-    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
-    return strawberry_field is not None and strawberry_field.base_resolver is None
+    declared = strawberry_field(node_type.fields[name])
+    return declared is not None and declared.base_resolver is None
 
 
 def nodes_load_only(info: GraphQLResolveInfo[Any], relation: str) -> bool:

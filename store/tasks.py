@@ -18,7 +18,7 @@ async def gather(*awaitables: Awaitable[T]) -> list[T]:
     usual.
 
     One awaitable is awaited in the caller's task, as it would be on its own: a task of its
-    own would cost two more turns of the event loop (~15 us of CPU) and change nothing.
+    own would cost two more turns of the event loop and change nothing.
     """
     if len(awaitables) == 1:
         return [await awaitables[0]]
