@@ -47,6 +47,8 @@ SUBJECT_PARTITION = Template(
     "SUBJECT#{subject}", subject=Segment(lambda s: escape(check_subject(s)), unescape)
 )
 MIGRATION_PARTITION = Template("MIGRATION#{migration}", migration=Segment(escape, unescape))
+# A caller of the API, as the rate limiter names it ("user:<subject>", "ip:<address>").
+BUCKET_PARTITION = Template("BUCKET#{caller}", caller=Segment(escape, unescape))
 USER_SORT = Template("USER")
 COMMENT_SORT = Template("COMMENT#{id}", id=_ids("comment id"))
 # "#" sorts before "COMMENT#": the head, then the body, lead the post's collection, so one
@@ -228,6 +230,21 @@ class MigrationCheckpoint(Model):
     position: Attribute[str] = Attribute()  # JSON: the Scan's LastEvaluatedKey, or null
     done: Attribute[bool] = Attribute()
     counts: Attribute[str] = Attribute()  # JSON
+
+
+class Bucket(Model):
+    """A caller's budget of DynamoDB capacity (api/limiter.py), as a generic cell rate
+    algorithm keeps it: one number, the moment (in microseconds since the epoch) at which the
+    bucket is full again. Taking n units moves it n / rate later; it may not move past now +
+    capacity / rate. One item per caller: callers spread over the table's partitions."""
+
+    entity = "Bucket"
+    key = KeySpec(BUCKET_PARTITION, Template("BUCKET"))
+
+    caller: Attribute[str] = Attribute()
+    full_at: Attribute[int] = Attribute()
+    # When DynamoDB may delete it (TTL, in seconds): by then the bucket is full, as if absent.
+    expires: Attribute[int] = Attribute()
 
 
 Entity = (

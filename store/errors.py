@@ -33,3 +33,20 @@ class Unavailable(StoreError):
 
 class CorruptItem(StoreError):
     """An item in the table lacks an attribute its schema version promises."""
+
+
+class OverBudget(StoreError):
+    """A DynamoDB call was not made: the request has spent what it may. Raised before the
+    call, so nothing was read or written by it."""
+
+
+class CostLimitReached(OverBudget):
+    """The request has consumed its own limit (COST_MAX_READ_UNITS or COST_MAX_WRITE_UNITS)."""
+
+
+class RateLimited(OverBudget):
+    """The caller's budget (their bucket) holds too little for another call."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the bucket holds enough again

@@ -25,6 +25,7 @@ from typing import Any
 from .attrs import Item, unmarshal_item
 from .entities import (
     AuthorLink,
+    Bucket,
     Comment,
     MigrationCheckpoint,
     MigrationRun,
@@ -46,7 +47,7 @@ PUBLIC: frozenset[type[Model]] = frozenset({User, Post, Comment, Vote})
 PART_OF_POST: frozenset[type[Model]] = frozenset({PostBody})
 # Bookkeeping: its content is on a public entity already, or it is the store's own.
 INTERNAL: frozenset[type[Model]] = frozenset(
-    {UsernameClaim, SubjectLink, AuthorLink, TagLink, MigrationRun, MigrationCheckpoint}
+    {UsernameClaim, SubjectLink, AuthorLink, TagLink, MigrationRun, MigrationCheckpoint, Bucket}
 )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .cost import item_size, write_blocks
 from .pricing import Pricer, unmetered
@@ -62,11 +62,25 @@ class Call:
             self.ended = time.perf_counter()
 
 
+# A read unit is worth 1, a write unit 5: DynamoDB on-demand's prices ($0.125 and $0.625 a
+# million in us-east-1) and the ratio of provisioned capacity's. Budgets count in these units.
+WRITE_UNIT_WEIGHT = 5
+
+
+class Gate(Protocol):
+    """What a call must pass before it is made (api/limiter.py's allowance): it returns when
+    the call may go, and raises OverBudget (store/errors.py) when it may not."""
+
+    async def __call__(self, operation: str) -> None: ...
+
+
 @dataclass
 class Usage:
-    """The calls made on one request's behalf (or, as a listener, on a client)."""
+    """The calls made on one request's behalf (or, as a listener, on a client). With a
+    `gate`, each of its calls waits for the gate's leave before it is made."""
 
     calls: list[Call] = field(default_factory=list)
+    gate: Gate | None = None
 
     def clear(self) -> None:
         self.calls.clear()
@@ -98,6 +112,11 @@ class Usage:
         return self.read_units + self.write_units
 
     @property
+    def units(self) -> float:
+        """Read-unit equivalents: what a budget counts (WRITE_UNIT_WEIGHT)."""
+        return self.read_units + WRITE_UNIT_WEIGHT * self.write_units
+
+    @property
     def estimated(self) -> bool:
         """Some figure is the model's, not DynamoDB's (a call reported no capacity)."""
         return any(not c.reported for c in self.calls)
@@ -124,6 +143,7 @@ class Usage:
             "roundTrips": self.round_trips,
             "readUnits": self.read_units,
             "writeUnits": self.write_units,
+            "units": self.units,
         }
 
 
@@ -176,23 +196,27 @@ class Meter:
         finally:
             self.listeners.remove(usage)
 
-    def _issued(self, params: dict[str, Any], model: Any, context: dict[str, Any],
-                **_: Any) -> None:  # fmt: skip
+    async def _issued(self, params: dict[str, Any], model: Any, context: dict[str, Any],
+                      **_: Any) -> None:  # fmt: skip
         """A call begins when our code makes it: botocore emits this first, before anything
         that can yield to the loop, so calls issued together overlap (round trips are the
-        waves of calls that overlap)."""
+        waves of calls that overlap). A gate yields only when it must ask for more budget,
+        and the call begins when it has passed; a gate that refuses stops the call here,
+        before botocore sends anything."""
         if model.name not in DATA_OPERATIONS:
             return
         params.setdefault("ReturnConsumedCapacity", "INDEXES")
         if unmetered():
             return
+        usage = current.get()
+        if usage is not None and usage.gate is not None:
+            await usage.gate(model.name)
         call = Call(model.name, time.perf_counter(), retry=_retrying.get())
         context[_CALL] = call
         if (task := asyncio.current_task()) is not None:
             # A call cancelled in flight (its siblings' gather failed) gets no answer: it
             # ends when its task stops waiting for it, not at its start.
             task.add_done_callback(lambda _: call.abandoned())
-        usage = current.get()
         if usage is not None:
             usage.calls.append(call)
         for listener in self.listeners:
