@@ -1,8 +1,14 @@
-"""What one request may cost: operations predicted over budget are refused before any call.
+"""What one request may cost, as far as the operation decides it: refused before any call.
+
+The operation and its variables alone decide how many DynamoDB calls it makes, in how many
+round trips, and how many items it can read at most (pages full): predicted exactly, and
+capped here. What the data decides (the read and write units items of their real sizes
+consume, the response's bytes) is enforced while the request runs, on the real figures
+(api/limiter.py, and the response check in api/http.py).
 
 The defaults admit every documented query, GraphiQL's example and the whole benchmark
 workload (tests/api/test_cost.py runs them all) and refuse queries whose worst case fans out
-into thousands of calls or answers more than Lambda's function URL can carry.
+into thousands of calls.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from graphql import GraphQLError
 
 from resolvers.cost import Prediction
 
-COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
+from .errors import COST_LIMIT_EXCEEDED
+
 # A Lambda function URL returns at most 6 MB (the invocation's response payload).
 FUNCTION_URL_PAYLOAD = 6 * 1024 * 1024
 
@@ -25,18 +32,15 @@ class Budget:
 
     calls: float | None = 200
     round_trips: float | None = 10
-    read_units: float | None = 20_000
-    write_units: float | None = None
-    response_bytes: float | None = FUNCTION_URL_PAYLOAD
+    # Items read at most: with the request's read units, this bounds the memory it can take.
+    items: float | None = 5_000
 
     def exceeded(self, prediction: Prediction) -> dict[str, tuple[float, float]]:
         """Each figure over its limit: (predicted, limit)."""
         figures: dict[str, tuple[float, float | None]] = {
             "calls": (sum(prediction.calls.values()), self.calls),
             "roundTrips": (prediction.round_trips, self.round_trips),
-            "readUnits": (prediction.read_units, self.read_units),
-            "writeUnits": (prediction.write_units, self.write_units),
-            "responseBytes": (prediction.response_bytes, self.response_bytes),
+            "items": (prediction.items, self.items),
         }
         return {
             name: (value, limit)
@@ -60,7 +64,7 @@ class Budget:
             + " Ask for fewer items (a smaller `first`) or fewer nested lists, or split it."
         )
         cost: dict[str, Any] = {
-            "predicted": prediction.summary(),
+            "requested": prediction.summary(),
             "budget": {k: v for k, v in _camel(asdict(self)).items() if v is not None},
             "top": top,
         }
@@ -70,9 +74,7 @@ class Budget:
 _WORDS = {
     "calls": "DynamoDB calls",
     "roundTrips": "sequential round trips",
-    "readUnits": "read units",
-    "writeUnits": "write units",
-    "responseBytes": "response bytes",
+    "items": "items",
 }
 
 

@@ -26,8 +26,6 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
@@ -35,7 +33,6 @@ from graphql import (
     OperationType,
     get_named_type,
     is_leaf_type,
-    is_list_type,
 )
 from graphql.execution.collect_fields import (
     FieldDetails,
@@ -78,10 +75,6 @@ from .ids import parse_global_id
 
 COST = "singlet.cost"  # the key of a field's rule in its Strawberry metadata
 PAGE_BYTES = 1024 * 1024  # a Query returns at most 1 MB of items per call
-# A Lambda function URL's response is the handler's return value as JSON, escaped again by
-# the runtime (UTF-8, ensure_ascii off, on python3.12 and 3.13): a character of a string
-# the API accepted takes at most 4 bytes there (an emoji; a quote, escaped twice).
-PAYLOAD_BYTES_PER_CHARACTER = 4
 SWEEP_BOUND = 1_000  # deletePost's prediction assumes at most this many comments, votes, tags
 
 
@@ -127,12 +120,9 @@ class Call:
 Rule = Callable[[Call], At]
 
 
-def cost(
-    rule: Rule | None = None, *, characters: int | None = None, items: int | None = None
-) -> dict[str, Any]:
-    """A field's Strawberry metadata: its cost rule, and for strings (or lists of strings)
-    the longest value (and most items), which bound the response's size."""
-    return {COST: rule, "characters": characters, "items": items}
+def cost(rule: Rule) -> dict[str, Any]:
+    """A field's Strawberry metadata: its cost rule."""
+    return {COST: rule}
 
 
 # The prediction
@@ -158,13 +148,11 @@ class Contribution:
     calls: float = 0.0  # a share of a BatchGetItem counts keys / 100
     read_units: float = 0.0
     write_units: float = 0.0
-    response_bytes: int = 0
 
 
 @dataclass
 class Prediction:
     waves: defaultdict[int, Wave] = field(default_factory=lambda: defaultdict(Wave))
-    response_bytes: int = 0
     by_path: defaultdict[str, Contribution] = field(
         default_factory=lambda: defaultdict(Contribution)
     )
@@ -205,21 +193,19 @@ class Prediction:
             "items": self.items,
             "readUnits": self.read_units,
             "writeUnits": self.write_units,
-            "responseBytes": self.response_bytes,
         }
 
     def top(self, n: int = 3) -> list[dict[str, Any]]:
         """The paths that contribute most (calls first, then read units)."""
         ranked = sorted(
             self.by_path.items(),
-            key=lambda kv: (kv[1].calls, kv[1].read_units, kv[1].response_bytes),
+            key=lambda kv: (kv[1].calls, kv[1].read_units),
             reverse=True,
         )
         return [
-            {"path": path, "calls": math.ceil(c.calls), "readUnits": c.read_units,
-             "responseBytes": c.response_bytes}
+            {"path": path, "calls": math.ceil(c.calls), "readUnits": c.read_units}
             for path, c in ranked[:n]
-            if c.calls or c.read_units or c.response_bytes
+            if c.calls or c.read_units
         ]  # fmt: skip
 
     # What rules add
@@ -290,10 +276,6 @@ class Prediction:
             self.needs_viewer = True
             self.load_items(1, SubjectLink, 1, "viewer")
         return 1
-
-    def bytes(self, path: str, count: int) -> None:
-        self.response_bytes += count
-        self.by_path[path].response_bytes += count
 
 
 def _pages(sizes: list[int], rate: float) -> tuple[int, float]:
@@ -605,7 +587,6 @@ class _Walk:
         ).grouped_field_set
         ready = 0
         serial = self.operation.operation == OperationType.MUTATION
-        self.prediction.bytes("", 12)  # {"data":{}}
         for key, details in fields.items():
             end = self.field(root, key, details, At(1, ready if serial else 0), key)
             if serial:
@@ -617,12 +598,8 @@ class _Walk:
     ) -> int:
         """Adds the field's cost for `at.count` parents; returns its subtree's last wave."""
         name = details[0].node.name.value
-        self.prediction.bytes(path, at.count * (len(key) + 8))  # "key": , escaped
-        if name == "__typename" or at.count == 0:
-            self.prediction.bytes(path, at.count * 2 * (len(parent.name) + 4))
-            return at.ready
-        if name.startswith("__"):
-            return at.ready  # introspection: no DynamoDB call; its size is the schema's
+        if name.startswith("__") or at.count == 0:
+            return at.ready  # __typename, introspection: no DynamoDB call
         definition = parent.fields[name]
         declared = strawberry_field(definition)
         metadata: Mapping[str, Any] = (declared.metadata if declared is not None else None) or {}
@@ -634,7 +611,7 @@ class _Walk:
             call = Call(path, args, at, self.prediction,
                         lambda t: self.subfields(t, details), self.arguments)  # fmt: skip
             result = rule(call)
-        return self.complete(definition.type, details, result, path, metadata)
+        return self.complete(definition.type, details, result, path)
 
     def complete(
         self,
@@ -642,13 +619,9 @@ class _Walk:
         details: list[FieldDetails],
         at: At,
         path: str,
-        metadata: Mapping[str, Any],
     ) -> int:
         named = get_named_type(type_)
-        if is_leaf_type(named):
-            self.prediction.bytes(path, at.count * self.leaf_bytes(type_, named.name, metadata))
-            return at.ready
-        if at.count == 0:
+        if is_leaf_type(named) or at.count == 0:
             return at.ready
         runtime = named if isinstance(named, GraphQLObjectType) else None
         if runtime is None and at.runtime is not None:
@@ -656,7 +629,6 @@ class _Walk:
             runtime = found if isinstance(found, GraphQLObjectType) else None
         if runtime is None:
             return at.ready  # an abstract value no rule resolved: never produced
-        self.prediction.bytes(path, at.count * 4)  # {} (and [] around lists)
         end = at.ready
         for key, sub in self.subfields(runtime.name, details).items():
             end = max(end, self.field(runtime, key, sub, at, f"{path}.{key}"))
@@ -675,31 +647,6 @@ class _Walk:
             self.schema, self.fragments, self.variables, self.operation, runtime, details
         )
         return dict(collected.grouped_field_set)
-
-    @staticmethod
-    def leaf_bytes(type_: GraphQLOutputType, name: str, metadata: Mapping[str, Any]) -> int:
-        inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-        items = 1
-        if is_list_type(inner):
-            assert isinstance(inner, GraphQLList)
-            items = int(metadata.get("items") or 1)
-        characters = metadata.get("characters")
-        if characters is not None:
-            per_item = characters * PAYLOAD_BYTES_PER_CHARACTER + 4
-        else:
-            per_item = _LEAF_BYTES.get(name, 64)
-        assert isinstance(per_item, int)
-        return items * (per_item + 2)
-
-
-_LEAF_BYTES = {
-    "ID": 2 * 80,  # a global id: base64 of "Comment:<ULID>:<ULID>", escaped quotes
-    "Int": 13,
-    "Boolean": 7,
-    "DateTime": 40,
-    "VoteDirection": 10,
-    "String": 2 * 256,  # strings without declared limits: cursors (signed, ~200 characters)
-}
 
 
 def predict(

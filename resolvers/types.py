@@ -18,15 +18,6 @@ from strawberry.types import Info
 
 import store
 from store import ListQuery, keys
-from store.limits import (
-    MAX_BIO,
-    MAX_BODY,
-    MAX_CONTENT,
-    MAX_DISPLAY_NAME,
-    MAX_TAGS,
-    MAX_TITLE,
-    MAX_URL,
-)
 from store.pagination import DEFAULT_PAGE_SIZE, Page, check_page_size
 from store.tasks import gather
 
@@ -189,9 +180,9 @@ async def read_list(info: Ctx, query: ListQuery[T]) -> Page[T]:
 
 @strawberry.type
 class User(Node):
-    username: str = strawberry.field(metadata=c.cost(characters=keys.MAX_USERNAME))
-    display_name: str = strawberry.field(metadata=c.cost(characters=MAX_DISPLAY_NAME))
-    bio: str = strawberry.field(metadata=c.cost(characters=MAX_BIO))
+    username: str
+    display_name: str
+    bio: str
     created_at: datetime
     user_id: strawberry.Private[str]
 
@@ -238,9 +229,9 @@ class User(Node):
 
 @strawberry.type
 class Post(Node):
-    title: str = strawberry.field(metadata=c.cost(characters=MAX_TITLE))
-    url: str | None = strawberry.field(metadata=c.cost(characters=MAX_URL))
-    tags: list[str] = strawberry.field(metadata=c.cost(characters=keys.MAX_TAG, items=MAX_TAGS))
+    title: str
+    url: str | None
+    tags: list[str]
     ups: int
     downs: int
     version: int
@@ -273,7 +264,7 @@ class Post(Node):
             old_content=post.content,
         )
 
-    @strawberry.field(metadata=c.cost(c.content, characters=MAX_CONTENT))
+    @strawberry.field(metadata=c.cost(c.content))
     async def content(self, info: Ctx) -> str:
         if self.old_content is not None:
             return self.old_content
@@ -309,7 +300,7 @@ class Post(Node):
 
 @strawberry.type
 class Comment(Node):
-    body: str = strawberry.field(metadata=c.cost(characters=MAX_BODY))
+    body: str
     created_at: datetime
     post_id: strawberry.Private[str]
     author_id: strawberry.Private[str]

@@ -103,15 +103,15 @@ class Api:
 
 def assert_bounded(cost: dict[str, Any]) -> None:
     """The prediction bounds the actual cost (of an undisturbed run: retries aside)."""
-    predicted, actual = cost["predicted"], cost.get("actual")
+    requested, actual = cost["requested"], cost.get("actual")
     if actual is None or actual["retries"]:
         return
     for operation, calls in actual["calls"].items():
-        assert predicted["calls"].get(operation, 0) >= calls, (operation, cost)
-    assert sum(predicted["calls"].values()) >= sum(actual["calls"].values()), cost
-    assert predicted["roundTrips"] >= actual["roundTrips"], cost
-    assert predicted["readUnits"] >= actual["readUnits"], cost
-    assert predicted["writeUnits"] >= actual["writeUnits"], cost
+        assert requested["calls"].get(operation, 0) >= calls, (operation, cost)
+    assert sum(requested["calls"].values()) >= sum(actual["calls"].values()), cost
+    assert requested["roundTrips"] >= actual["roundTrips"], cost
+    assert requested["readUnits"] >= actual["readUnits"], cost
+    assert requested["writeUnits"] >= actual["writeUnits"], cost
 
 
 def error_codes(result: dict[str, Any]) -> list[str]:
@@ -150,7 +150,8 @@ class _Server(uvicorn.Server):
 async def serve_http(app: Starlette) -> AsyncIterator[Api]:
     """uvicorn on a free loopback port, in its own thread and event loop."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                            proxy_headers=False)  # as `singlet serve` runs it  # fmt: skip
     server = _Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -345,7 +345,7 @@ def test_singlet_dev_serves_a_seeded_api_and_stops_everything(
         # What GraphiQL shows next to every result under `make run`: what it cost.
         cost = reply["extensions"]["cost"]
         assert cost["actual"]["calls"] == {"BatchGetItem": 2, "Query": 4}
-        assert cost["predicted"]["calls"] == {"BatchGetItem": 2, "Query": 4}
+        assert cost["requested"]["calls"] == {"BatchGetItem": 2, "Query": 4}
         # How to sign in as someone else, from a terminal that configures nothing.
         program, *command = dev.line("Tokens:").split()[1:5]
         assert Path(program).resolve() == BINARY.resolve()  # as this terminal can run it
