@@ -30,8 +30,10 @@ from store.client import open_client
 
 from . import cors, errors, graphiql, logs
 from .auth import Authenticator, InvalidToken
+from .callers import caller_of
 from .execution import Executor
 from .http import Caller, GraphQLHTTP, error_response, media_type_for
+from .limiter import Limiter
 from .schema import build_schema
 from .settings import Settings
 
@@ -45,13 +47,16 @@ class Resources:
     the event loop that creates it (Mangum keeps one loop across warm invocations).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock  # the limiter's (tests move time)
         self.clients_created = 0
         # Called when a client has been made (on Lambda: api/heap.py freezes the heap there).
         self.after_client: Callable[[], None] | None = None
         self._store: Store | None = None
         self._lock: asyncio.Lock | None = None
+        # Made with the client: its leases of callers' budgets are this container's.
+        self.limiter: Limiter | None = None
 
     async def store(self) -> Store:
         if self._store is None:
@@ -65,6 +70,7 @@ class Resources:
                     )
                     self.clients_created += 1
                     self._store = Store(Table(client, self.settings.table_name))
+                    self.limiter = Limiter(self._store.table, self.settings.limits, self.clock)
                     if self.after_client is not None:
                         self.after_client()
         return self._store
@@ -90,9 +96,13 @@ def graphql_endpoint(settings: Settings, resources: Resources) -> GraphQLHTTP:
         nonlocal store
         store = await resources.store()
         try:
-            return Caller(await authenticator.subject(request.headers.get("authorization")))
+            subject = await authenticator.subject(request.headers.get("authorization"))
         except InvalidToken as error:
             return Caller(auth_error=str(error))
+        peer = request.client.host if request.client is not None else None
+        forwarded = request.headers.get("x-forwarded-for")
+        return Caller(subject, name=caller_of(subject, peer, forwarded, settings.trusted_proxies),
+                      limiter=resources.limiter)  # fmt: skip
 
     def new_context(subject: str | None, prefetch_viewer: bool) -> Context:
         assert store is not None
@@ -210,10 +220,13 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The app; `clock` is the rate limiter's (seconds since the epoch)."""
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
-    resources = Resources(settings)
+    resources = Resources(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from store import (
     Unavailable,
     VersionConflict,
 )
+from store.errors import CostLimitReached, RateLimited
 
 log = logging.getLogger("singlet.errors")
 
@@ -29,6 +30,8 @@ NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"  # over a request's limits (api/budget.py)
+RATE_LIMITED = "RATE_LIMITED"  # over the caller's budget (api/limiter.py)
 # Transport: the HTTP request itself is not a GraphQL request we can run (the status says why).
 BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -51,6 +54,8 @@ CODES: dict[type[Exception], str] = {
     NotFound: NOT_FOUND,
     AlreadyExists: CONFLICT,
     VersionConflict: CONFLICT,
+    CostLimitReached: COST_LIMIT_EXCEEDED,
+    RateLimited: RATE_LIMITED,
 }
 
 

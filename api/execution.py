@@ -37,11 +37,13 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from resolvers.cost import Prediction, predict
 from store import InvalidInput
-from store.usage import Usage, metering
+from store.errors import RateLimited
+from store.usage import WRITE_UNIT_WEIGHT, Usage, metering
 
 from . import errors
 from .budget import Budget
 from .leaves import LeafExecutionContext
+from .limiter import Allowance, Limiter
 
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
@@ -71,13 +73,32 @@ class Outcome:
     operation_type: OperationType | None = None
     prediction: Prediction | None = None
     usage: Usage | None = None
+    allowance: Allowance | None = None
+    throttle: dict[str, float] | None = None  # throttleStatus
+    retry_after: int | None = None  # seconds: the caller's budget was spent (RATE_LIMITED)
 
     def cost(self) -> dict[str, Any] | None:
+        """`extensions.cost`: the bound the request was admitted on (`requested`: calls,
+        round trips and items exact, units a worst case, and `units` what it reserved
+        first), what it consumed (`actual`, `units` charged), the limiter's own calls, and
+        its caller's bucket."""
         if self.prediction is None:
             return None
-        report: dict[str, Any] = {"predicted": self.prediction.summary()}
+        report: dict[str, Any] = {"requested": self.prediction.summary()}
+        allowance = self.allowance
+        if allowance is not None and allowance.rate is not None:
+            report["requested"]["units"] = allowance.reserved
         if self.usage is not None:
             report["actual"] = self.usage.summary()
+            if allowance is not None and allowance.charged is not None:
+                report["actual"]["units"] = allowance.charged
+        if allowance is not None and allowance.rate is not None:
+            spent = allowance.spent
+            report["limiter"] = {"calls": dict(sorted(spent.first_attempts.items())),
+                                 "readUnits": spent.read_units,
+                                 "writeUnits": spent.write_units}  # fmt: skip
+        if self.throttle is not None:
+            report["throttleStatus"] = self.throttle
         return report
 
 
@@ -227,23 +248,55 @@ class Executor:
         signed_in: bool,
         allowed: Collection[OperationType] = (OperationType.QUERY, OperationType.MUTATION),
         request_id: str = "-",
+        limiter: Limiter | None = None,
+        caller: str = "-",
     ) -> Outcome:
+        """Runs the operation. With a `limiter`, what it consumes is limited (COST_MAX_READ_UNITS
+        and the caller's budget): admitted with a first reservation, metered call by call."""
         prepared = self.prepare(operation, allowed)
+        prediction: Prediction | None = None
+        early: Outcome | None = None  # a request that does not run
         if isinstance(prepared, Outcome):
             prepared.errors = [errors.classify(e, request_id) for e in prepared.errors]
-            return prepared
-        document, chosen, variables = prepared
-        try:
-            prediction = predict(self.schema, document, chosen, variables, signed_in)
-        except InvalidInput as error:  # an argument no resolver would accept either
-            wrapped = GraphQLError(str(error), original_error=error)
-            return Outcome(errors=[errors.classify(wrapped, request_id)],
-                           operation_type=chosen.operation)  # fmt: skip
-        refusal = self.budget.refusal(prediction)
-        if refusal is not None:
-            return Outcome(errors=[refusal], operation_type=chosen.operation,
-                           prediction=prediction)  # fmt: skip
+            early = prepared
+        else:
+            document, chosen, variables = prepared
+            try:
+                prediction = predict(self.schema, document, chosen, variables, signed_in)
+            except InvalidInput as error:  # an argument no resolver would accept either
+                wrapped = GraphQLError(str(error), original_error=error)
+                early = Outcome(errors=[errors.classify(wrapped, request_id)],
+                                operation_type=chosen.operation)  # fmt: skip
+            else:
+                refusal = self.budget.refusal(prediction)
+                if refusal is not None:
+                    early = Outcome(errors=[refusal], operation_type=chosen.operation,
+                                    prediction=prediction)  # fmt: skip
         usage = Usage()
+        allowance: Allowance | None = None
+        if limiter is not None:
+            # A request that does not run is charged the minimum all the same: its caller
+            # made Lambda answer it.
+            worst = 0.0
+            if early is None and prediction is not None:
+                worst = prediction.read_units + WRITE_UNIT_WEIGHT * prediction.write_units
+            try:
+                allowance = await limiter.admit(caller, signed_in, worst, usage)
+            except RateLimited as limited:
+                refused = GraphQLError(str(limited), original_error=limited)
+                kind = early.operation_type if early is not None else chosen.operation
+                return Outcome(errors=[errors.classify(refused, request_id)],
+                               operation_type=kind, prediction=prediction,
+                               throttle=limiter.status(caller, signed_in),
+                               retry_after=limited.retry_after)  # fmt: skip
+            usage.gate = allowance
+        if early is not None:
+            if limiter is not None and allowance is not None:
+                limiter.settle(allowance)
+                early.allowance = allowance
+                early.throttle = limiter.status(caller, signed_in)
+            return early
+        assert prediction is not None
         with metering(usage):  # before the context: it may start loading the viewer's link
             context = new_context(prediction.needs_viewer)
         try:
@@ -261,7 +314,11 @@ class Executor:
                     result = await result
         finally:
             await context.settle()
+            if limiter is not None and allowance is not None:
+                limiter.settle(allowance)
         assert isinstance(result, ExecutionResult)
+        retry_after = [e.original_error.retry_after for e in result.errors or ()
+                       if isinstance(e.original_error, RateLimited)]  # fmt: skip
         return Outcome(
             data=result.data,
             errors=[errors.classify(e, request_id) for e in result.errors or ()],
@@ -269,6 +326,9 @@ class Executor:
             operation_type=chosen.operation,
             prediction=prediction,
             usage=usage,
+            allowance=allowance,
+            throttle=limiter.status(caller, signed_in) if limiter is not None else None,
+            retry_after=max(retry_after, default=None),
         )
 
 

@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from . import errors, graphiql, logs
 from .execution import Executor, NotAllowed, Operation, Outcome, RequestContext
+from .limiter import Limiter
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -43,6 +44,8 @@ class Caller:
 
     subject: str | None = None
     auth_error: str | None = None
+    name: str = "-"  # whom the request is charged to (api/callers.py)
+    limiter: Limiter | None = None  # what holds the caller to their budget
 
 
 class GraphQLHTTP:
@@ -110,7 +113,8 @@ class GraphQLHTTP:
             try:
                 outcome = await self.executor.run(
                     operation, context, signed_in=caller.subject is not None,
-                    allowed=allowed, request_id=request_id,
+                    allowed=allowed, request_id=request_id, limiter=caller.limiter,
+                    caller=caller.name,
                 )  # fmt: skip
             except NotAllowed as refused:
                 raise Refused(405, str(refused), {"allow": "POST"}) from None
@@ -128,6 +132,12 @@ class GraphQLHTTP:
             status = 400
             if caller.auth_error is not None:  # RFC 6750: an invalid bearer token
                 status, headers = 401, {"www-authenticate": 'Bearer error="invalid_token"'}
+        if outcome.retry_after is not None:
+            # The caller's budget is spent: RFC 6585's status (under either media type, a
+            # refusal of the request itself, as a proxy would give it), and when to retry.
+            headers["retry-after"] = str(outcome.retry_after)
+            if not outcome.executed:
+                status = 429
         encoded = encode(body)
         if self.max_response_bytes is not None and payload_bytes(encoded) > self.max_response_bytes:
             encoded = encode(_too_large(body, self.max_response_bytes, request_id))

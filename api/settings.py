@@ -10,6 +10,7 @@ from typing import TypeVar
 from store.client import is_local
 
 from .budget import FUNCTION_URL_PAYLOAD, Budget
+from .limiter import Limits, parse_rate
 
 T = TypeVar("T")
 
@@ -56,14 +57,36 @@ def _limit(env: Mapping[str, str], name: str, default: float | None) -> float | 
     return value
 
 
-def _budget(env: Mapping[str, str], response_bytes: float | None) -> Budget:
+def _budget(env: Mapping[str, str]) -> Budget:
     default = Budget()
     return Budget(
         calls=_limit(env, "COST_MAX_CALLS", default.calls),
         round_trips=_limit(env, "COST_MAX_ROUND_TRIPS", default.round_trips),
+        items=_limit(env, "COST_MAX_ITEMS", default.items),
+    )
+
+
+# A small public blog's callers (read-unit equivalents: a capacity, and a refill a second).
+# A reader paging at human speed spends a few units a second (a post page: 8, a feed page
+# with comments: 40); an address spending 20 a second all day costs about $0.22 a day.
+RATE_LIMIT_ANONYMOUS = "600/20"
+RATE_LIMIT_SIGNED_IN = "1200/40"
+
+
+def _limits(env: Mapping[str, str]) -> Limits:
+    default = Limits()
+    rates = {}
+    for name, fallback in (("RATE_LIMIT_ANONYMOUS", RATE_LIMIT_ANONYMOUS),
+                           ("RATE_LIMIT_SIGNED_IN", RATE_LIMIT_SIGNED_IN)):  # fmt: skip
+        try:
+            rates[name] = parse_rate(name, env.get(name) or fallback)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+    return Limits(
         read_units=_limit(env, "COST_MAX_READ_UNITS", default.read_units),
         write_units=_limit(env, "COST_MAX_WRITE_UNITS", default.write_units),
-        response_bytes=response_bytes,
+        anonymous=rates["RATE_LIMIT_ANONYMOUS"],
+        signed_in=rates["RATE_LIMIT_SIGNED_IN"],
     )
 
 
@@ -87,8 +110,14 @@ class Settings:
     max_body_bytes: int = 512 * 1024
     log_level: str = "INFO"
     budget: Budget = field(default_factory=Budget)
-    # A response is never larger (as Lambda's function URL carries it): predicted over it,
-    # an operation is refused before it runs; over it after all, it becomes an error.
+    # What a request may consume, and each caller's budget: rates None (not limited) unless
+    # set; from_env sets RATE_LIMIT_ANONYMOUS and RATE_LIMIT_SIGNED_IN's defaults.
+    limits: Limits = field(default_factory=Limits)
+    # Proxies in front of the app whose X-Forwarded-For names the caller's address: only a
+    # request from one of these is believed (on a function URL: none, the source address).
+    trusted_proxies: tuple[str, ...] = ()
+    # A response is never larger (as Lambda's function URL carries it): over it, it becomes
+    # an error.
     max_response_bytes: float | None = FUNCTION_URL_PAYLOAD
     # extensions.cost in every response ("always", as `make run` sets), or only when the
     # request carries `x-singlet-cost: 1`
@@ -136,7 +165,9 @@ class Settings:
             max_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_depth),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
-            budget=_budget(env, response_bytes),
+            budget=_budget(env),
+            limits=_limits(env),
+            trusted_proxies=_words(env.get("TRUSTED_PROXIES")),
             max_response_bytes=response_bytes,
             cost_in_response=_cost_in_response(env.get("COST_EXTENSIONS")),
             dynamodb_local=_flag(env.get("DYNAMODB_LOCAL"), None),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from singlet_tools.tables import load_template
 
+from api.settings import RATE_LIMIT_ANONYMOUS, RATE_LIMIT_SIGNED_IN, Settings
 from store import (
     AllPosts,
     CommentsByPost,
@@ -20,6 +21,7 @@ from store import (
     TopPostsByUser,
     User,
 )
+from store.entities import Bucket
 from store.pricing import unmetered
 
 if TYPE_CHECKING:
@@ -294,3 +296,26 @@ def test_the_stream_function_handler_is_there() -> None:
     from api.stream import StreamFunction, handler
 
     assert isinstance(handler, StreamFunction)
+
+
+def test_rate_limits_are_parameters_with_the_apps_defaults() -> None:
+    template = load_template()
+    env = _function()["Environment"]["Variables"]
+    for variable, parameter, default in (
+        ("RATE_LIMIT_ANONYMOUS", "RateLimitAnonymous", RATE_LIMIT_ANONYMOUS),
+        ("RATE_LIMIT_SIGNED_IN", "RateLimitSignedIn", RATE_LIMIT_SIGNED_IN),
+    ):
+        assert env[variable] == {"Ref": parameter}
+        declared = template["Parameters"][parameter]
+        assert declared["Default"] == default
+        pattern = re.compile(declared["AllowedPattern"])
+        for value in ("none", "200/10", "25.5/0.5"):
+            assert pattern.fullmatch(value)
+            Settings.from_env({"JWT_SECRET": "x" * 32, variable: value})  # the app takes it
+        assert not pattern.fullmatch("200")
+
+
+def test_callers_buckets_expire_by_the_tables_ttl() -> None:
+    table = load_template()["Resources"]["Table"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": Bucket.expires.name,
+                                                "Enabled": True}  # fmt: skip

@@ -133,9 +133,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, ready: str = "") -> 
                 print(ready, flush=True)  # only now does the URL answer
 
     # Our middleware writes the access log (JSON, with the request id): not uvicorn's too.
+    # No proxy headers: uvicorn would otherwise take a local client's X-Forwarded-For as its
+    # address, and the rate limiter charges callers by address (TRUSTED_PROXIES says whom
+    # to believe).
     config = uvicorn.Config(
-        create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
-    )
+        create_app(settings), host=args.host, port=args.port, log_config=None,
+        access_log=False, proxy_headers=False,
+    )  # fmt: skip
     Server(config).run()
 
 
