@@ -124,3 +124,4 @@ bench: install $(NEEDS_LOCAL) graphiql-assets
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.floor $(if $(filter small,$(SCALE)),--iterations 100 --warmup 20)
 	$(BIN)/python -m bench.events $(if $(filter small,$(SCALE)),--writes 300 --lag-writes 50)
+	$(BIN)/python -m bench.limiter $(if $(filter small,$(SCALE)),--iterations 50 --warmup 10)

@@ -10,13 +10,11 @@ against each, and writes bench/results/report.md and bench/results/comparison.pn
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import time
 from pathlib import Path
 
-from singlet_tools.local import start
 from singlet_tools.tables import create_table
 
 from store.client import open_client
@@ -25,7 +23,7 @@ from . import report
 from .baseline import tables as baseline_tables
 from .baseline.tables import Tables
 from .data import SCALES, generate
-from .harness import Measurement, baseline, measure, singlet
+from .harness import Measurement, baseline, measure, on_dynamodb, singlet
 from .load import load_baseline, load_singlet
 from .workload import operations
 
@@ -91,15 +89,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=5.0, help="ms added to each call")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
-    local = None if endpoint else start()
-    try:
-        setup, results = asyncio.run(
-            run(endpoint or local.endpoint_url, args.scale, args.iterations, args.delay)  # type: ignore[union-attr]
-        )
-    finally:
-        if local:
-            local.stop()
+    setup, results = on_dynamodb(
+        lambda endpoint: run(endpoint, args.scale, args.iterations, args.delay)
+    )
     ops = operations(generate(args.scale))
     text = report.markdown(ops, results, [0.0, args.delay], setup)
     args.output.mkdir(parents=True, exist_ok=True)

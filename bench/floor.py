@@ -19,7 +19,6 @@ bench/results/floor.md and bench/results/floor.json.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import copy
 import gc
@@ -32,13 +31,10 @@ from collections import Counter
 from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiobotocore.session import get_session
 from botocore import xform_name
-from singlet_tools.local import start
-from singlet_tools.tables import create_table
 from starlette.applications import Starlette
 from starlette.types import Message
 
@@ -46,17 +42,15 @@ from api import heap
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import Settings
-from store.client import LOCAL_CREDENTIALS, call_config, open_client
+from store.client import LOCAL_CREDENTIALS, call_config
 
-from .data import SCALES, generate
-from .harness import SECRET
-from .load import load_singlet
+from .harness import SECRET, on_dynamodb, paired_arguments
+from .load import loaded_table
 from .workload import Operation, operations
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PATTERNS = ("post_page", "feed_with_comments", "vote")
 REGION = "us-east-1"
 
@@ -255,14 +249,7 @@ def settings_for(table: str, endpoint: str) -> Settings:
 
 
 async def measure(endpoint: str, scale: str, iterations: int, warmup: int) -> list[Pattern]:
-    data = generate(scale)
-    table = f"floor-{scale}-{os.getpid()}"
-    loader = await open_client(REGION, endpoint)
-    try:
-        await create_table(loader, table)
-        await load_singlet(loader, table, data)
-    finally:
-        await loader.close()
+    data, table = await loaded_table(endpoint, scale, "floor")
     chosen = {op.name: op for op in operations(data) if op.name in PATTERNS}
     settings = settings_for(table, endpoint)
     app = create_app(settings)
@@ -380,20 +367,9 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", default="small", choices=SCALES)
-    parser.add_argument("--iterations", type=int, default=300, help="runs of each side")
-    parser.add_argument("--warmup", type=int, default=50, help="runs of each side not kept")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
-    local = None if endpoint else start()
-    try:
-        patterns = asyncio.run(measure(endpoint or local.endpoint_url,  # type: ignore[union-attr]
-                                       args.scale, args.iterations, args.warmup))  # fmt: skip
-    finally:
-        if local:
-            local.stop()
+    args = paired_arguments(__doc__, iterations=300, warmup=50)
+    patterns = on_dynamodb(lambda endpoint: measure(endpoint, args.scale, args.iterations,
+                                                    args.warmup))  # fmt: skip
     results = {
         "scale": args.scale,
         "iterations": args.iterations,

@@ -10,17 +10,21 @@ and Singlet's predicted cost.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from singlet_tools.local import start
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
@@ -37,7 +41,34 @@ from store.usage import DATA_OPERATIONS, Usage, meter_of
 
 from .baseline.schema import BaselineContext, build_schema
 from .baseline.tables import Tables, definitions
+from .data import SCALES
 from .workload import Operation
+
+RESULTS = Path(__file__).resolve().parent / "results"
+T = TypeVar("T")
+
+
+def on_dynamodb(run: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """`run(endpoint)` on DYNAMODB_ENDPOINT_URL if set, else on a DynamoDB Local started for
+    it and stopped after."""
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
+    local = None if endpoint else start()
+    try:
+        return asyncio.run(run(endpoint or local.endpoint_url))  # type: ignore[union-attr]
+    finally:
+        if local:
+            local.stop()
+
+
+def paired_arguments(doc: str, iterations: int, warmup: int) -> argparse.Namespace:
+    """The options of a paired run (bench.floor, bench.limiter), `doc` its module's."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--scale", default="small", choices=SCALES)
+    parser.add_argument("--iterations", type=int, default=iterations, help="runs of each side")
+    parser.add_argument("--warmup", type=int, default=warmup, help="runs of each side not kept")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args()
+
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -119,7 +150,7 @@ def baseline_endpoint(client: DynamoDBClient, tables: Tables, settings: Settings
     """The baseline behind the same HTTP layer and pipeline as Singlet (its fields declare
     no cost, so nothing is refused for cost)."""
     authenticator = Authenticator(settings)
-    unlimited = Budget(None, None, None, None, None)
+    unlimited = Budget(None, None, None)
 
     async def authenticate(request: Request) -> Caller:
         return Caller(await authenticator.subject(request.headers.get("authorization")))
@@ -206,7 +237,7 @@ async def measure(
         _, result = await request(design, operation, iterations)
     calls = instruments.calls
     checked = [c for c in calls.calls if c.operation != "TransactWriteItems" and c.reported]
-    predicted = result.get("extensions", {}).get("cost", {}).get("predicted")
+    predicted = result.get("extensions", {}).get("cost", {}).get("requested")
     return Measurement(
         operation.name, design.name, delay_ms, calls.first_attempts, calls.round_trips,
         calls.read_units, calls.write_units, sum(c.as_reported for c in calls.calls),

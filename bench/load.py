@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+from singlet_tools.tables import create_table
 
 from store import AuthorLink, PostBody, SubjectLink, Table, TagLink, UsernameClaim
 from store.attrs import Item
+from store.client import open_client
 
 from .baseline.tables import Tables
-from .data import Dataset
+from .data import Dataset, generate
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -32,6 +36,19 @@ async def load_singlet(client: DynamoDBClient, table: str, data: Dataset) -> int
     items = singlet_items(data)
     await Table(client, table).put_items(items)
     return len(items)
+
+
+async def loaded_table(endpoint: str, scale: str, purpose: str) -> tuple[Dataset, str]:
+    """A new Singlet table on `endpoint` holding the `scale` dataset, and the dataset."""
+    data = generate(scale)
+    table = f"{purpose}-{scale}-{os.getpid()}"
+    loader = await open_client("us-east-1", endpoint)
+    try:
+        await create_table(loader, table)
+        await load_singlet(loader, table, data)
+    finally:
+        await loader.close()
+    return data, table
 
 
 async def load_baseline(client: DynamoDBClient, tables: Tables, data: Dataset) -> int:
