@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .entities import Bucket
-from .expressions import Condition, Update
+from .expressions import Action, Condition, Update
+from .keys import TABLE
 from .table import ConditionFailed, Table, Write, update
 
 MICROSECONDS = 1_000_000
@@ -85,12 +86,20 @@ def _taking(caller: str, units: float, rate: Rate, now: int, full: bool) -> Writ
     expires = Bucket.expires.set(math.ceil((now + rate.span) / MICROSECONDS) + 60)
     full_at = Bucket.full_at
     if full:
-        change = Update(Bucket.caller.set(caller), full_at.set(now + step), expires)
+        # The whole item, as its entity declares it (its type and version too: the stream
+        # decodes every item it sees), over whatever was there.
+        whole = Bucket(caller=caller, full_at=now + step, expires=0).item()
+        kept = (TABLE.pk, TABLE.sk, Bucket.expires.name)
+        change = Update(*(_set(k, v) for k, v in whole.items() if k not in kept), expires)
         condition = full_at.absent() | _at_most(now)
     else:
         change = Update(full_at.increment(step), expires)
         condition = _after(now) & _at_most(now + rate.span - step)
     return update(key, change, condition)
+
+
+def _set(name: str, value: object) -> Action:
+    return Action("SET", lambda e: f"{e.name(name)} = {e.value(value)}")
 
 
 def _at_most(value: int) -> Condition:

@@ -12,6 +12,8 @@ import pytest
 from api.stream import normalize
 from store import Store, keys
 from store.attrs import marshal_item
+from store.buckets import MICROSECONDS, Rate, take
+from store.entities import Bucket
 from store.events import (
     INTERNAL,
     PART_OF_POST,
@@ -165,3 +167,12 @@ def test_replay_matches_only_the_migrations_own_rewrite() -> None:
 
 def type_of(entity: str) -> type[Model]:
     return Model.registry[entity]
+
+
+async def test_a_callers_bucket_taking_budget_is_no_change(store: Store) -> None:
+    """The rate limiter's takes are on the stream too: bookkeeping, never published."""
+    await take(store.table, "ip:192.0.2.1", 5, Rate(20, 1), 1_800_000_000 * MICROSECONDS)
+    key = Bucket.key_of(caller="ip:192.0.2.1")
+    item = (await store.table.get_items([key], consistent=True))[key]
+    assert change_of(StreamRecord.parse(record("INSERT", None, item))) is None
+    assert change_of(StreamRecord.parse(record("REMOVE", item, None))) is None  # TTL
