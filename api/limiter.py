@@ -6,9 +6,9 @@ the token's subject when signed in, else the address the request came from (api/
 How a request is charged (what docs/cost.md calls requested and actual):
 
 1. Before it runs, it reserves from its caller's budget: as much as its worst case, but at
-   most a step (a twentieth of the bucket) at a time. Too little left for the minimum (what every
-   request costs Lambda, even one DynamoDB never sees): refused, RATE_LIMITED, with the
-   seconds until there is enough.
+   most a step (a twentieth of the bucket) at a time, and what the budget holds when that is
+   less. Too little left for the minimum (what every request costs Lambda, even one DynamoDB
+   never sees): refused, RATE_LIMITED, with the seconds until there is enough.
 2. While it runs, its calls pass a gate (store/usage.py) that compares what the request has
    consumed (DynamoDB's figures, as its answers come) with what it reserved. Once consumed
    reaches reserved, the next call waits for another step, or fails with RATE_LIMITED when
@@ -105,7 +105,7 @@ class Allowance:
                 continue
             self._asking = asyncio.get_running_loop().create_future()
             try:
-                got = await self.limiter.reserve(self, self._step())
+                got = await self.limiter.reserve(self, *self._step())
             finally:
                 self._asking.set_result(None)
                 self._asking = None
@@ -124,12 +124,14 @@ class Allowance:
                 " fewer items (a smaller `first`) or fewer nested lists, or split it."
             )
 
-    def _step(self) -> float:
-        """How much more to reserve: a step, but no more than the worst case still needs."""
+    def _step(self) -> tuple[float, float]:
+        """How much more to reserve: a step, but no more than the worst case still needs; and
+        the least that will do: what the request has consumed past its reservation (a wave's
+        overshoot), and the minimum."""
         assert self.rate is not None
+        least = max(MINIMUM, self.usage.units - self.reserved + MINIMUM)
         step = lease_size(self.rate) / STEPS_PER_LEASE
-        left = self.worst - self.reserved
-        return max(min(step, left), MINIMUM, self.usage.units - self.reserved + MINIMUM)
+        return max(min(step, self.worst - self.reserved), least), least
 
 
 class Limiter:
@@ -164,7 +166,7 @@ class Limiter:
         allowance = Allowance(self, caller, rate, worst, usage)
         if rate is None:
             return allowance
-        if not await self.reserve(allowance, allowance._step()):
+        if not await self.reserve(allowance, *allowance._step()):
             raise RateLimited(
                 "This caller has spent their budget of DynamoDB capacity for now:"
                 " try again after Retry-After seconds.",
@@ -172,36 +174,41 @@ class Limiter:
             )
         return allowance
 
-    async def reserve(self, allowance: Allowance, units: float) -> bool:
-        """Moves `units` from the caller's lease into the allowance, taking a step from the
-        bucket first when the lease holds less. False (nothing moved): the bucket is empty."""
+    async def reserve(self, allowance: Allowance, units: float, least: float) -> bool:
+        """Moves up to `units` from the caller's lease into the allowance, taking a lease from
+        the bucket first when it holds less (what the bucket holds, when that is less). False
+        (nothing moved): not even `least` is to be had."""
         rate = allowance.rate
         assert rate is not None
         lease = self.lease(allowance.caller)
         async with lease.lock:
             if lease.units < units:
-                await self._take(allowance, lease, rate, units - lease.units)
-            if lease.units < units:
+                await self._take(allowance, lease, rate, units - lease.units, least - lease.units)
+            granted = min(units, lease.units)
+            if granted < least:
                 return False
-            lease.units -= units
-            allowance.reserved += units
+            lease.units -= granted
+            allowance.reserved += granted
             return True
 
-    async def _take(self, allowance: Allowance, lease: Lease, rate: Rate, need: float) -> None:
-        """At least `need` units into the lease from the bucket: a lease if it holds one."""
-        if need > rate.capacity:
+    async def _take(self, allowance: Allowance, lease: Lease, rate: Rate, need: float,
+                    least: float) -> None:  # fmt: skip
+        """`need` more units into the lease from the bucket (a whole lease if it holds one), or
+        what it holds if that is at least `least`."""
+        least = max(least, MINIMUM / 1000)  # something, even when the lease would do
+        if least > rate.capacity:
             return  # more than the bucket can ever hold: owed beyond its size
         now = self.now()
         known = rate.capacity if lease.full_at is None else rate.holds(lease.full_at, now)
-        if known < need:
+        if known < least:
             return  # the bucket holds too little even as this container last saw it
         amount = min(max(lease_size(rate), need), known)
         with metering(allowance.spent):
             try:
                 taken = await take(self.table, allowance.caller, amount, rate, now, lease.full_at)
-                if not taken.units and (held := rate.holds(taken.full_at, now)) >= need:
+                if not taken.units and (held := rate.holds(taken.full_at, now)) >= least:
                     # What it holds, to the thousandth below (the condition rounds up).
-                    held = max(need, math.floor(held * 1000) / 1000)
+                    held = max(least, math.floor(held * 1000) / 1000)
                     taken = await take(self.table, allowance.caller, held, rate, now,
                                        taken.full_at)  # fmt: skip
             except StoreError as error:
@@ -240,10 +247,10 @@ class Limiter:
         return max(0.0, min(rate.capacity, bucket + lease.units))
 
     def retry_after(self, allowance: Allowance) -> int:
-        """Seconds until the caller's bucket holds what the request asked for."""
+        """Seconds until the caller's bucket holds the least the request needs."""
         rate = allowance.rate
         assert rate is not None
-        wanted = min(rate.capacity, allowance._step())
+        wanted = min(rate.capacity, allowance._step()[1])
         missing = wanted - self.available(allowance.caller, rate)
         return max(1, math.ceil(missing / rate.per_second))
 

@@ -168,6 +168,22 @@ async def test_refill_follows_the_clock(server: Api, clock: Clock) -> None:
     assert report["throttleStatus"]["currentlyAvailable"] == 19.0
 
 
+async def test_a_request_reserves_what_the_bucket_holds_when_less_than_a_step(
+    settings: Settings, clock: Clock
+) -> None:
+    async with serve_http(create_app(limited(settings, anonymous="40/1"), clock=clock)) as api:
+        replies = [await post(api, FEED) for _ in range(41)]  # steps of 2, charged 1 each
+        assert [r.status for r in replies].count(200) == 40
+        assert replies[-1].status == 429
+        clock.now += 1  # 1 unit back: less than a step (2), enough for this request
+        reply = await post(api, FEED)
+    assert reply.status == 200
+    report = cost(reply)
+    assert report["requested"]["units"] == 1.0
+    assert report["actual"]["units"] == 1.0
+    assert report["throttleStatus"]["currentlyAvailable"] == 0.0
+
+
 async def test_anonymous_and_signed_in_callers_have_buckets_of_their_own(
     settings: Settings, clock: Clock, store: Store
 ) -> None:
@@ -238,7 +254,9 @@ async def test_a_request_stops_calling_at_its_read_limit_and_the_rest_stands(
     settings: Settings, store: Store
 ) -> None:
     await seed(store)
-    capped = replace(settings, limits=Limits(read_units=2))
+    # Half a unit: the least a Query that finds items consumes (the feed's shards hold the
+    # posts by their random ids, so at least one of its four Queries finds some).
+    capped = replace(settings, limits=Limits(read_units=0.5))
     query = "{ posts(first: 2) { edges { node { title author { username } } } } }"
     async with serve_http(create_app(capped)) as api:
         reply = await post(api, query)
@@ -248,7 +266,7 @@ async def test_a_request_stops_calling_at_its_read_limit_and_the_rest_stands(
     assert [bool(e["node"]["title"]) for e in edges] == [True, True]
     assert [e["node"]["author"] for e in edges] == [None, None]
     assert {e["extensions"]["code"] for e in body["errors"]} == {"COST_LIMIT_EXCEEDED"}
-    # The feed's wave ran (4 Queries, 2 units); the authors' BatchGetItem was never made.
+    # The feed's wave ran (4 Queries); the authors' BatchGetItem was never made.
     assert body["extensions"]["cost"]["actual"]["calls"] == {"Query": 4}
 
 
