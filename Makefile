@@ -93,7 +93,7 @@ api/static/vendor/.installed: api/graphiql.py
 
 # Generated, checked in, and checked for drift by tests: the SDL and the table's shape.
 schema: install
-	$(BIN)/strawberry export-schema api.schema:schema --output schema.graphql
+	$(BIN)/strawberry export-schema resolvers.schema:schema --output schema.graphql
 	$(BIN)/python -m singlet_tools.tables
 	$(BIN)/python -m singlet_tools.cors
 

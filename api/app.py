@@ -23,8 +23,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cost.limiter import Limiter
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.schema import build_schema
 from store import Store, Table
 from store.client import open_client
 
@@ -33,8 +35,6 @@ from .auth import Authenticator, InvalidToken
 from .callers import caller_of
 from .execution import Executor
 from .http import Caller, GraphQLHTTP, error_response, media_type_for
-from .limiter import Limiter
-from .schema import build_schema
 from .settings import Settings
 
 log = logging.getLogger("singlet.http")

@@ -10,16 +10,10 @@ import logging
 
 from graphql import GraphQLError
 
+from cost.budget import COST_LIMIT_EXCEEDED
+from model import AlreadyExists, Forbidden, InvalidInput, NotFound, Unavailable, VersionConflict
+from model.errors import CostLimitReached, RateLimited
 from resolvers.context import NoProfile, Unauthenticated
-from store import (
-    AlreadyExists,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unavailable,
-    VersionConflict,
-)
-from store.errors import CostLimitReached, RateLimited
 
 log = logging.getLogger("singlet.errors")
 
@@ -30,8 +24,7 @@ NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
-COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"  # over a request's limits (api/budget.py)
-RATE_LIMITED = "RATE_LIMITED"  # over the caller's budget (api/limiter.py)
+RATE_LIMITED = "RATE_LIMITED"  # over the caller's budget (cost/limiter.py)
 # Transport: the HTTP request itself is not a GraphQL request we can run (the status says why).
 BAD_REQUEST = "BAD_REQUEST"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"

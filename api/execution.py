@@ -35,15 +35,16 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from resolvers.cost import Prediction, predict
-from store import InvalidInput
-from store.errors import RateLimited
-from store.usage import WRITE_UNIT_WEIGHT, Usage, metering
+from cost.budget import Budget
+from cost.limiter import Allowance, Limiter
+from cost.meter import WRITE_UNIT_WEIGHT, Usage, metering
+from cost.prediction import Prediction
+from cost.walk import predict
+from model import InvalidInput
+from model.errors import RateLimited
 
 from . import errors
-from .budget import Budget
 from .leaves import LeafExecutionContext
-from .limiter import Allowance, Limiter
 
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000

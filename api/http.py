@@ -19,9 +19,10 @@ from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cost.limiter import Limiter
+
 from . import errors, graphiql, logs
 from .execution import Executor, NotAllowed, Operation, Outcome, RequestContext
-from .limiter import Limiter
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

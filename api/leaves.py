@@ -27,7 +27,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers.definitions import strawberry_field
+from cost.fields import strawberry_field
 
 
 class Leaf(NamedTuple):

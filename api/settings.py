@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from cost.budget import FUNCTION_URL_PAYLOAD, Budget
+from cost.limiter import Limits, parse_rate
 from store.client import is_local
-
-from .budget import FUNCTION_URL_PAYLOAD, Budget
-from .limiter import Limits, parse_rate
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 For each layout: a vote and a comment on a post of 100 and of 50,000 characters (write units
 by AWS's rules, the transaction included), and what the feed page reads. Items are the real
-entities' (store/entities.py), reshaped as each layout would store them; docs/data-model.md
+entities' (model/entities.py), reshaped as each layout would store them; docs/data-model.md
 shows this table and the choice it led to.
 """
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from store import AuthorLink, Comment, Post, PostBody, Vote, keys
-from store.attrs import RawItem, marshal_item
-from store.cost import Index, Shape, item_size, query_read_units, write_units
-from store.entities import POST_PARTITION
-from store.limits import created_at
+from cost.billing import item_size, query_read_units, write_units
+from model import AuthorLink, Comment, Post, PostBody, Vote, keys
+from model.attrs import RawItem, marshal_item
+from model.entities import POST_PARTITION
+from model.limits import created_at
+from model.shape import Index, Shape
 
 AUTHOR = "01JC0000000000000000000000"
 TITLE = "Access patterns first, then the table"  # a typical title: 37 characters

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from ulid import ULID
 
-from store import Comment, Direction, Post, User, Vote
-from store.limits import created_at
+from model import Comment, Direction, Post, User, Vote
+from model.limits import created_at
 
 
 @dataclass(frozen=True)

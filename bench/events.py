@@ -32,13 +32,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from changes.events import entry_for, normalize
 from singlet_tools.local import start
+from singlet_tools.stream import StreamReader, open_streams_client, stream_arn
 from singlet_tools.tables import create_table
 
-from api.stream import entry_for, normalize
-from store import Post, Store, Table
+from model import Post
+from store import Store, Table
 from store.client import open_client
-from store.stream import StreamReader, open_streams_client, stream_arn
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"

@@ -31,13 +31,13 @@ from starlette.routing import Route
 
 from api.app import RequestContext, create_app
 from api.auth import Authenticator, issue_token
-from api.budget import Budget
 from api.execution import Executor
 from api.http import COST_HEADER, Caller, GraphQLHTTP
 from api.settings import Settings
+from cost.budget import Budget
+from cost.meter import DATA_OPERATIONS, Usage, meter_of
+from model.shape import Shape, load_shape
 from store.client import open_client
-from store.cost import Shape, load_shape
-from store.usage import DATA_OPERATIONS, Usage, meter_of
 
 from .baseline.schema import BaselineContext, build_schema
 from .baseline.tables import Tables, definitions

@@ -26,7 +26,7 @@ from api.app import create_app
 from api.auth import issue_token
 from api.http import COST_HEADER
 from api.settings import Settings
-from store.usage import WRITE_UNIT_WEIGHT
+from cost.meter import WRITE_UNIT_WEIGHT
 
 from .floor import AsgiCaller, body_of, check, settings_for, timed
 from .harness import on_dynamodb, paired_arguments

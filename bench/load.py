@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from singlet_tools.tables import create_table
 
-from store import AuthorLink, PostBody, SubjectLink, Table, TagLink, UsernameClaim
-from store.attrs import Item
+from model import AuthorLink, PostBody, SubjectLink, TagLink, UsernameClaim
+from model.attrs import Item
+from store import Table
 from store.client import open_client
 
 from .baseline.tables import Tables

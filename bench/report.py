@@ -12,8 +12,8 @@ from .workload import Operation
 Results = dict[tuple[str, str, float], Measurement]
 
 CAPACITY_NOTE = (
-    "Capacity is what AWS would bill: DynamoDB's billing rules (store/cost.py) applied to the "
-    "calls each operation made and the items they read and wrote (store/pricing.py), in read "
+    "Capacity is what AWS would bill: DynamoDB's billing rules (cost/billing.py) applied to the "
+    "calls each operation made and the items they read and wrote (cost/pricing.py), in read "
     "and write request units together. DynamoDB Local's own figure follows in parentheses "
     "where it differs: Local bills a transactional write at 4 units per KB where AWS bills 2, "
     "and a transaction of several items at other than the sum of its items, so Singlet's "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from resolvers.ids import global_id
+from model.ids import global_id
 
 from .data import LONG, SHORT, Dataset
 

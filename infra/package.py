@@ -5,8 +5,9 @@
 
 Wheels are chosen for the target (manylinux, the given CPython), never built here, so the
 artifact matches Lambda whatever machine builds it. It holds the runtime distribution (api,
-resolvers, store) and its dependencies: developer tooling is another distribution (tools/),
-so the CLI, uvicorn, PyYAML and rich are never in it. Left out besides: botocore's models of
+changes, resolvers, cost, store, model) and its dependencies: developer tooling is another
+distribution (tools/), so the CLI, uvicorn, PyYAML and rich (and reading a stream from a
+terminal, singlet_tools/stream.py) are never in it. Left out besides: botocore's models of
 every service but DynamoDB.
 
 Every module ships compiled, by an interpreter of the target version (a .pyc's magic number is

@@ -7,7 +7,8 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from store import InvalidInput, Store, SubjectLink
+from model import InvalidInput, SubjectLink
+from store import Store
 
 from .cursors import CursorSigner
 from .loaders import Loaders

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 
-from store import InvalidInput
+from model import InvalidInput
 
 
 class CursorSigner:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar, cast
 
-from store import CommentsByPost, Key, ListQuery, Page, Post, Store, User
-from store.model import Model
+from model import Key, Page, Post, User
+from model.declarations import Model
+from store import CommentsByPost, ListQuery, Store
 from store.tasks import settle
 
 from .waves import WaveLoader, Waves

@@ -27,7 +27,7 @@ from graphql import (
     get_named_type,
 )
 
-from .definitions import strawberry_field
+from cost.fields import strawberry_field
 
 
 def _fields(

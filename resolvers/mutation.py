@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-import store
+import model
+from cost import plans, rules
+from model.ids import parse_typed_id
 
-from . import cost as c
-from .ids import parse_typed_id
 from .types import Comment, Ctx, Post, User, VoteDirection
 
 
@@ -51,7 +51,7 @@ def _post_id(value: str) -> str:
 class Mutation:
     @strawberry.mutation(
         description="Creates the caller's profile; its identity is the token.",
-        metadata=c.cost(c.mutation(c.create_user_steps, subject_only=True)),
+        metadata=rules.cost(plans.mutation(plans.create_user_steps, subject_only=True)),
     )
     async def create_user(self, info: Ctx, input: CreateUserInput) -> User:
         subject = info.context.require_subject()
@@ -60,7 +60,7 @@ class Mutation:
         )
         return User.of(user)
 
-    @strawberry.mutation(metadata=c.cost(c.mutation(c.create_post_steps)))
+    @strawberry.mutation(metadata=rules.cost(plans.mutation(plans.create_post_steps)))
     async def create_post(self, info: Ctx, input: CreatePostInput) -> Post:
         author_id = await info.context.require_viewer_id()
         post, body = await info.context.store.create_post(
@@ -71,7 +71,7 @@ class Mutation:
 
     @strawberry.mutation(
         description="Fails with CONFLICT unless the post is at expectedVersion.",
-        metadata=c.cost(c.mutation(c.update_post_steps)),
+        metadata=rules.cost(plans.mutation(plans.update_post_steps)),
     )
     async def update_post(self, info: Ctx, input: UpdatePostInput) -> Post:
         actor_id = await info.context.require_viewer_id()
@@ -87,7 +87,7 @@ class Mutation:
 
     @strawberry.mutation(
         description="Deletes the post with its comments, tags and votes.",
-        metadata=c.cost(c.mutation(c.delete_post_steps)),
+        metadata=rules.cost(plans.mutation(plans.delete_post_steps)),
     )
     async def delete_post(
         self, info: Ctx, id: strawberry.ID, expected_version: int
@@ -98,29 +98,29 @@ class Mutation:
 
     @strawberry.mutation(
         description="Sets the caller's vote; NONE withdraws it.",
-        metadata=c.cost(c.mutation(c.vote_steps)),
+        metadata=rules.cost(plans.mutation(plans.vote_steps)),
     )
     async def vote(self, info: Ctx, post_id: strawberry.ID, direction: VoteDirection) -> Post:
         user_id = await info.context.require_viewer_id()
-        value: store.Direction | None = None if direction is VoteDirection.NONE else direction.value
+        value: model.Direction | None = None if direction is VoteDirection.NONE else direction.value
         post = await info.context.store.vote(user_id, _post_id(post_id), value)
         # viewerVote on the result must show this vote, not an eventually consistent read.
-        vote_key = store.Vote.key_of(post_id=post.id, user_id=user_id)
-        vote = store.Vote(post_id=post.id, user_id=user_id, direction=value) if value else None
+        vote_key = model.Vote.key_of(post_id=post.id, user_id=user_id)
+        vote = model.Vote(post_id=post.id, user_id=user_id, direction=value) if value else None
         info.context.loaders.items.clear(vote_key).prime(vote_key, vote)
         return Post.of(post)
 
-    @strawberry.mutation(metadata=c.cost(c.mutation(c.tag_steps)))
+    @strawberry.mutation(metadata=rules.cost(plans.mutation(plans.tag_steps)))
     async def add_tag(self, info: Ctx, post_id: strawberry.ID, tag: str) -> Post:
         actor_id = await info.context.require_viewer_id()
         return Post.of(await info.context.store.add_tag(actor_id, _post_id(post_id), tag))
 
-    @strawberry.mutation(metadata=c.cost(c.mutation(c.tag_steps)))
+    @strawberry.mutation(metadata=rules.cost(plans.mutation(plans.tag_steps)))
     async def remove_tag(self, info: Ctx, post_id: strawberry.ID, tag: str) -> Post:
         actor_id = await info.context.require_viewer_id()
         return Post.of(await info.context.store.remove_tag(actor_id, _post_id(post_id), tag))
 
-    @strawberry.mutation(metadata=c.cost(c.mutation(c.add_comment_steps)))
+    @strawberry.mutation(metadata=rules.cost(plans.mutation(plans.add_comment_steps)))
     async def add_comment(self, info: Ctx, input: AddCommentInput) -> Comment:
         author_id = await info.context.require_viewer_id()
         comment = await info.context.store.add_comment(
@@ -130,7 +130,7 @@ class Mutation:
 
     @strawberry.mutation(
         description="Allowed to the comment's author and the post's author.",
-        metadata=c.cost(c.mutation(c.delete_comment_steps)),
+        metadata=rules.cost(plans.mutation(plans.delete_comment_steps)),
     )
     async def delete_comment(self, info: Ctx, id: strawberry.ID) -> strawberry.ID:
         actor_id = await info.context.require_viewer_id()

@@ -7,12 +7,13 @@ import asyncio
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+import model
 import store
-from store import InvalidInput, keys
-from store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from cost import rules as c
+from model import InvalidInput, keys
+from model.ids import parse_global_id, parse_typed_id
+from model.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-from . import cost as c
-from .ids import parse_global_id, parse_typed_id
 from .types import (
     Comment,
     Connection,
@@ -36,7 +37,7 @@ async def load_node(info: Ctx, node_id: str) -> Node | None:
     if type_name == "Comment" and len(parts) == 2:
         post_id, comment_id = parts
         comment = await info.context.loaders.get(
-            store.Comment.key_of(post_id=post_id, id=comment_id)
+            model.Comment.key_of(post_id=post_id, id=comment_id)
         )
         return Comment.of(comment) if comment else None
     raise InvalidInput("malformed id")
@@ -86,7 +87,7 @@ class Query:
 
     @strawberry.field(
         description="The signed-in caller's profile; null if anonymous or none.",
-        metadata=c.cost(c.viewers(store.User)),
+        metadata=c.cost(c.viewers(model.User)),
     )
     async def viewer(self, info: Ctx) -> User | None:
         user_id = await info.context.viewer_id()
@@ -104,15 +105,15 @@ class Query:
             # The head and the body in the same batch.
             loaders = info.context.loaders
             head, _ = await asyncio.gather(
-                loaders.get(store.Post.key_of(id=post_id)),
-                loaders.get(store.PostBody.key_of(post_id=post_id)),
+                loaders.get(model.Post.key_of(id=post_id)),
+                loaders.get(model.PostBody.key_of(post_id=post_id)),
             )
             return Post.of(head) if head else None
         return await load_post(info, post_id)
 
     @strawberry.field(
         description="All posts, newest first.",
-        metadata=c.cost(c.page(store.Post, keys.GSI2, queries=keys.FEED_SHARDS)),
+        metadata=c.cost(c.page(model.Post, keys.GSI2, queries=keys.FEED_SHARDS)),
     )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -121,7 +122,7 @@ class Query:
 
     @strawberry.field(
         description="Posts with a tag, newest first.",
-        metadata=c.cost(c.ids_then_items(store.Post, store.TagLink, keys.GSI1)),
+        metadata=c.cost(c.ids_then_items(model.Post, model.TagLink, keys.GSI1)),
     )
     async def posts_by_tag(
         self, info: Ctx, tag: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None

@@ -16,14 +16,16 @@ from typing import Any, Generic, TypeVar, overload
 import strawberry
 from strawberry.types import Info
 
+import model
 import store
-from store import ListQuery, keys
-from store.pagination import DEFAULT_PAGE_SIZE, Page, check_page_size
+from cost import rules as c
+from model import keys
+from model.ids import global_id
+from model.pagination import DEFAULT_PAGE_SIZE, Page, check_page_size
+from store import ListQuery
 from store.tasks import gather
 
-from . import cost as c
 from .context import Context
-from .ids import global_id
 from .lookahead import nodes_load_only
 
 N = TypeVar("N")
@@ -126,7 +128,7 @@ async def list_field(
 async def posts_field(info: Ctx, query: ListQuery[str]) -> Connection[Post]:
     """A list of post ids (AP3, AP7) as a connection of the posts, loaded in one batch."""
     page = await read_list(info, query)
-    posts = await gather(*(info.context.loaders.get(store.Post.key_of(id=i)) for i in page.items))
+    posts = await gather(*(info.context.loaders.get(model.Post.key_of(id=i)) for i in page.items))
     nodes = [Post.of(p) if p else None for p in posts]
     await preload_authors(info, [n for n in nodes if n is not None])
     return connection(info, list_id(query), page, nodes)
@@ -139,7 +141,7 @@ async def preload_authors(info: Ctx, nodes: Sequence[Post | Comment]) -> None:
     # graphql-core's info (Strawberry's wraps it): the field's nodes and the fragments.
     if not nodes or not nodes_load_only(info._raw_info, "author"):
         return
-    loads = [info.context.loaders.items.load(store.User.key_of(id=n.author_id)) for n in nodes]
+    loads = [info.context.loaders.items.load(model.User.key_of(id=n.author_id)) for n in nodes]
     await asyncio.wait(loads)
     for node, load in zip(nodes, loads, strict=True):
         if not load.cancelled():
@@ -152,7 +154,7 @@ def author_field(info: Ctx, node: Post | Comment) -> User | Awaitable[User | Non
     if node.loaded_author is None:
         return load_user(info, node.author_id)
     user = node.loaded_author.result()  # a failed load fails this field alone
-    return User.of(user) if isinstance(user, store.User) else None
+    return User.of(user) if isinstance(user, model.User) else None
 
 
 def list_id(query: ListQuery[Any]) -> str:
@@ -161,12 +163,12 @@ def list_id(query: ListQuery[Any]) -> str:
 
 
 async def load_user(info: Ctx, user_id: str) -> User | None:
-    user = await info.context.loaders.get(store.User.key_of(id=user_id))
+    user = await info.context.loaders.get(model.User.key_of(id=user_id))
     return User.of(user) if user else None
 
 
 async def load_post(info: Ctx, post_id: str) -> Post | None:
-    post = await info.context.loaders.get(store.Post.key_of(id=post_id))
+    post = await info.context.loaders.get(model.Post.key_of(id=post_id))
     return Post.of(post) if post else None
 
 
@@ -187,7 +189,7 @@ class User(Node):
     user_id: strawberry.Private[str]
 
     @classmethod
-    def of(cls, user: store.User) -> User:
+    def of(cls, user: model.User) -> User:
         return cls(
             id=strawberry.ID(global_id("User", user.id)),
             username=user.username,
@@ -199,7 +201,7 @@ class User(Node):
 
     @strawberry.field(
         description="The user's posts, newest first.",
-        metadata=c.cost(c.ids_then_items(store.Post, store.AuthorLink, keys.GSI1)),
+        metadata=c.cost(c.ids_then_items(model.Post, model.AuthorLink, keys.GSI1)),
     )
     async def posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -208,7 +210,7 @@ class User(Node):
 
     @strawberry.field(
         description="The user's posts by score (ups - downs), highest first.",
-        metadata=c.cost(c.page(store.Post, keys.GSI3)),
+        metadata=c.cost(c.page(model.Post, keys.GSI3)),
     )
     async def top_posts(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -218,7 +220,7 @@ class User(Node):
 
     @strawberry.field(
         description="The user's comments, newest first.",
-        metadata=c.cost(c.page(store.Comment, keys.GSI1)),
+        metadata=c.cost(c.page(model.Comment, keys.GSI1)),
     )
     async def comments(
         self, info: Ctx, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
@@ -246,7 +248,7 @@ class Post(Node):
     loaded_author: strawberry.Private[asyncio.Future[Any] | None] = None  # by its list
 
     @classmethod
-    def of(cls, post: store.Post) -> Post:
+    def of(cls, post: model.Post) -> Post:
         return cls(
             id=strawberry.ID(global_id("Post", post.id)),
             title=post.title,
@@ -268,10 +270,10 @@ class Post(Node):
     async def content(self, info: Ctx) -> str:
         if self.old_content is not None:
             return self.old_content
-        body = await info.context.loaders.get(store.PostBody.key_of(post_id=self.post_id))
+        body = await info.context.loaders.get(model.PostBody.key_of(post_id=self.post_id))
         return body.content if body else ""
 
-    @strawberry.field(metadata=c.cost(c.item(store.User)), graphql_type=User | None)
+    @strawberry.field(metadata=c.cost(c.item(model.User)), graphql_type=User | None)
     def author(self, info: Ctx) -> User | Awaitable[User | None] | None:
         return author_field(info, self)
 
@@ -286,14 +288,14 @@ class Post(Node):
 
     @strawberry.field(
         description="The caller's vote on this post; null for anonymous callers.",
-        metadata=c.cost(c.viewers(store.Vote)),
+        metadata=c.cost(c.viewers(model.Vote)),
     )
     async def viewer_vote(self, info: Ctx) -> VoteDirection | None:
         viewer_id = await info.context.viewer_id()
         if viewer_id is None:
             return None
         vote = await info.context.loaders.get(
-            store.Vote.key_of(post_id=self.post_id, user_id=viewer_id)
+            model.Vote.key_of(post_id=self.post_id, user_id=viewer_id)
         )
         return VoteDirection(vote.direction) if vote else VoteDirection.NONE
 
@@ -307,7 +309,7 @@ class Comment(Node):
     loaded_author: strawberry.Private[asyncio.Future[Any] | None] = None  # by its list
 
     @classmethod
-    def of(cls, comment: store.Comment) -> Comment:
+    def of(cls, comment: model.Comment) -> Comment:
         return cls(
             id=strawberry.ID(global_id("Comment", comment.post_id, comment.id)),
             body=comment.body,
@@ -316,10 +318,10 @@ class Comment(Node):
             author_id=comment.author_id,
         )
 
-    @strawberry.field(metadata=c.cost(c.item(store.Post)))
+    @strawberry.field(metadata=c.cost(c.item(model.Post)))
     async def post(self, info: Ctx) -> Post | None:
         return await load_post(info, self.post_id)
 
-    @strawberry.field(metadata=c.cost(c.item(store.User)), graphql_type=User | None)
+    @strawberry.field(metadata=c.cost(c.item(model.User)), graphql_type=User | None)
     def author(self, info: Ctx) -> User | Awaitable[User | None] | None:
         return author_field(info, self)

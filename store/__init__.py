@@ -1,33 +1,9 @@
-"""The single-table model of the blog: entities, keys, table I/O, access patterns.
+"""DynamoDB I/O: the client, the table (batching, retries, refusals), the access patterns
+(reads.py), the writes (writes.py), the façade over both (store.py), migrations.
 
-Imports nothing from `api` or `resolvers`: the layers above depend on it, never the reverse.
+Imports the model below it, never the packages above (cost, resolvers, changes, api).
 """
 
-from .entities import (
-    AuthorLink,
-    Comment,
-    Direction,
-    Entity,
-    Post,
-    PostBody,
-    SubjectLink,
-    TagLink,
-    User,
-    UsernameClaim,
-    Vote,
-)
-from .errors import (
-    AlreadyExists,
-    CorruptItem,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    StoreError,
-    Unavailable,
-    VersionConflict,
-)
-from .model import Key
-from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from .reads import (
     AllPosts,
     CommentsByPost,
@@ -41,36 +17,13 @@ from .store import Store
 from .table import Table
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
-    "MAX_PAGE_SIZE",
     "AllPosts",
-    "AlreadyExists",
-    "AuthorLink",
-    "Comment",
     "CommentsByPost",
     "CommentsByUser",
-    "CorruptItem",
-    "Direction",
-    "Entity",
-    "Forbidden",
-    "InvalidInput",
-    "Key",
     "ListQuery",
-    "NotFound",
-    "Page",
-    "Post",
-    "PostBody",
     "PostIdsByTag",
     "PostsByUser",
     "Store",
-    "StoreError",
-    "SubjectLink",
     "Table",
-    "TagLink",
     "TopPostsByUser",
-    "Unavailable",
-    "User",
-    "UsernameClaim",
-    "VersionConflict",
-    "Vote",
 ]

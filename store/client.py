@@ -9,9 +9,9 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.useragent import UserAgentString
 
-from .keys import SHAPE
-from .pricing import Pricer
-from .usage import Meter
+from cost.meter import Meter
+from cost.pricing import Pricer
+from model.keys import SHAPE
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -58,7 +58,7 @@ async def open_client(
     region: str, endpoint_url: str | None = None, dynamodb_local: bool | None = None
 ) -> DynamoDBClient:
     """A client to keep open; close it with `await client.close()`. Every call it makes is
-    metered (store/usage.py). `dynamodb_local` (default: an endpoint on this machine) says
+    metered (cost/meter.py). `dynamodb_local` (default: an endpoint on this machine) says
     the endpoint is DynamoDB Local: it gets placeholder credentials (it checks none, and real
     ones have no business there), and the meter prices its transactions by the cost model.
     Any other endpoint, custom or AWS's (a VPC endpoint, a proxy), signs with the caller's

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from .attrs import Item
-from .entities import (
+from model.attrs import Item
+from model.declarations import Key, Model, decode
+from model.entities import (
     COMMENT_SORT,
     FEED_PARTITION,
     POST_BODY_SORT,
@@ -29,10 +30,10 @@ from .entities import (
     User,
     Vote,
 )
-from .errors import InvalidInput
-from .keys import FEED_SHARDS, GSI1, GSI2, GSI3, TABLE, check_id
-from .model import Key, Model, decode
-from .pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor
+from model.errors import InvalidInput
+from model.keys import FEED_SHARDS, GSI1, GSI2, GSI3, TABLE, check_id
+from model.pagination import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_cursor
+
 from .table import Table, begins_with, below, between
 from .tasks import gather
 

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .attrs import Item, RawItem, marshal_item, unmarshal_item
-from .cost import Index
-from .errors import InvalidInput, StoreError, Unavailable
-from .expressions import Condition, Expr, Update
-from .keys import TABLE
-from .model import Key
+from cost.meter import retrying
+from model.attrs import Item, RawItem, marshal_item, unmarshal_item
+from model.declarations import Key
+from model.errors import InvalidInput, StoreError, Unavailable
+from model.expressions import Condition, Expr, Update
+from model.keys import TABLE
+from model.shape import Index
+
 from .retry import DEFAULT_BACKOFF, Backoff
 from .tasks import gather
-from .usage import retrying
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

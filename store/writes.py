@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import keys
-from .attrs import Item
-from .entities import (
+from cost.meter import retrying
+from model import keys
+from model.attrs import Item
+from model.declarations import Key, Model, attribute_named
+from model.entities import (
     AuthorLink,
     Comment,
     Direction,
@@ -28,7 +30,7 @@ from .entities import (
     Vote,
     score_of,
 )
-from .errors import (
+from model.errors import (
     AlreadyExists,
     Forbidden,
     InvalidInput,
@@ -37,9 +39,9 @@ from .errors import (
     Unavailable,
     VersionConflict,
 )
-from .expressions import Condition, Update, item_absent, item_exists
-from .keys import TABLE
-from .limits import (
+from model.expressions import Condition, Update, item_absent, item_exists
+from model.keys import TABLE
+from model.limits import (
     MAX_BIO,
     MAX_BODY,
     MAX_CONTENT,
@@ -53,7 +55,7 @@ from .limits import (
     created_at,
     now,
 )
-from .model import Key, Model, attribute_named
+
 from .table import (
     Refusal,
     Table,
@@ -65,7 +67,6 @@ from .table import (
     refuse,
     update,
 )
-from .usage import retrying
 
 EXISTS = item_exists(TABLE.pk)
 ABSENT = item_absent(TABLE.pk)
@@ -97,7 +98,7 @@ def _author_exists(user_id: str) -> Write:
 
 
 # What the writes put, built from the caller's input once checked and trimmed: the store
-# writes these, and the cost model (resolvers/cost.py) prices these, to the byte.
+# writes these, and the cost model (cost/rules.py) prices these, to the byte.
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class Writes:
         url: str | None = None,
         tags: Sequence[str] = (),
     ) -> tuple[Post, PostBody]:
-        """The post's head and body, as stored (the text trimmed: store/limits.py)."""
+        """The post's head and body, as stored (the text trimmed: model/limits.py)."""
         new = NewPost.of(keys.new_id(), author_id, title, content, url, tags)
         await self.table.transact([
             _author_exists(author_id),

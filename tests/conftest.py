@@ -11,10 +11,10 @@ import pytest
 from singlet_tools.local import LocalUnavailable, start
 from singlet_tools.tables import create_table, delete_table
 
+from cost.meter import Usage, meter_of
 from store import Store, Table
 from store.client import open_client
 from store.retry import Backoff
-from store.usage import Usage, meter_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
-from api.schema import Schema
-from resolvers.ids import global_id, parse_global_id, parse_typed_id
+from model import InvalidInput, NotFound, keys
+from model.attrs import Item, marshal, marshal_item, unmarshal_item
+from model.ids import global_id, parse_global_id, parse_typed_id
+from model.limits import created_at
 from resolvers.mutation import AddCommentInput, CreatePostInput
+from resolvers.schema import Schema
 from resolvers.types import Connection, Edge, Node, PageInfo, VoteDirection
-from store import InvalidInput, NotFound, keys
-from store.attrs import Item, marshal, marshal_item, unmarshal_item
-from store.limits import created_at
 
 from .tables import Tables
 

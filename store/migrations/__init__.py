@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidInput
+from model.errors import InvalidInput
+
 from .base import Change, Migration
 from .m0001_post_score import PostScore
 from .m0002_lowercase_tags import LowercaseTags

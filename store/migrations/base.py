@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..attrs import Item
-from ..model import Attribute, Model
+from model.attrs import Item
+from model.declarations import Attribute, Model
+
 from ..table import Write
 
 

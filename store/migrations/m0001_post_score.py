@@ -7,8 +7,9 @@ the index. Until then, reading an old post still shows its score (a lazy default
 
 from __future__ import annotations
 
-from ..attrs import Item
-from ..entities import Post, score_of
+from model.attrs import Item
+from model.entities import Post, score_of
+
 from .base import Change, Migration
 
 

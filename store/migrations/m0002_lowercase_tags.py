@@ -9,11 +9,12 @@ in one transaction per post. "Python" and "python" on one post merge.
 
 from __future__ import annotations
 
-from .. import keys
-from ..attrs import Item
-from ..entities import POST_PARTITION, STORED_TAG_SORT, Post, TagLink
-from ..errors import InvalidInput
-from ..model import Key
+from model import keys
+from model.attrs import Item
+from model.declarations import Key
+from model.entities import POST_PARTITION, STORED_TAG_SORT, Post, TagLink
+from model.errors import InvalidInput
+
 from ..table import delete, put
 from .base import Change, Migration
 

@@ -11,10 +11,11 @@ the link).
 
 from __future__ import annotations
 
-from ..attrs import Item
-from ..entities import AuthorLink, Post, PostBody
-from ..keys import GSI1
-from ..model import attribute_named
+from model.attrs import Item
+from model.declarations import attribute_named
+from model.entities import AuthorLink, Post, PostBody
+from model.keys import GSI1
+
 from ..table import put
 from .base import Change, Migration
 

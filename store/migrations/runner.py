@@ -19,17 +19,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..attrs import Item, unmarshal_item
-from ..entities import MigrationCheckpoint, MigrationRun, Post
-from ..errors import InvalidInput, StoreError, Unavailable
-from ..expressions import Condition, Update
-from ..keys import TABLE
-from ..limits import now
-from ..model import ENTITY, VERSION, Attribute, attribute_named
+from cost.meter import Usage, metering
+from model.attrs import Item, unmarshal_item
+from model.declarations import ENTITY, VERSION, Attribute, attribute_named
+from model.entities import MigrationCheckpoint, MigrationRun, Post
+from model.errors import InvalidInput, StoreError, Unavailable
+from model.expressions import Condition, Update
+from model.keys import TABLE
+from model.limits import now
+
 from ..retry import Backoff
 from ..table import ConditionFailed, Table, TransactionCancelled, key_of, update
 from ..tasks import gather
-from ..usage import Usage, metering
 from . import MIGRATIONS
 from .base import Change, Migration
 

@@ -6,12 +6,13 @@ import random
 from typing import Any
 
 from api.execution import Executor, Operation
-from api.schema import build_schema
+from cost.meter import Usage
+from model import keys
+from model.ids import global_id
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
-from resolvers.ids import global_id
-from store import AllPosts, Store, keys
-from store.usage import Usage
+from resolvers.schema import build_schema
+from store import AllPosts, Store
 
 NESTED = """{ posts(first: 20) { edges { node { title author { username }
   comments(first: 5) { edges { node { body author { username } } } } } } } }"""

@@ -18,20 +18,20 @@ from singlet_tools.seed import seed
 
 from api import logs
 from api.app import create_app
-from api.budget import Budget
-from api.errors import COST_LIMIT_EXCEEDED
 from api.execution import Executor, Operation, Outcome
-from api.schema import build_schema
 from api.settings import Settings
 from bench import workload
 from bench.data import generate
 from bench.load import singlet_items
+from cost.budget import COST_LIMIT_EXCEEDED, Budget
+from cost.meter import Usage
+from cost.walk import predict
+from model import keys
+from model.ids import global_id
 from resolvers.context import Context
-from resolvers.cost import predict
 from resolvers.cursors import CursorSigner
-from resolvers.ids import global_id
-from store import Store, keys
-from store.usage import Usage
+from resolvers.schema import build_schema
+from store import Store
 from tests.api.conftest import Api, Member, assert_bounded, error_codes, serve_http
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from graphql import GraphQLError, OperationType
 from api import execution
 from api.errors import BAD_USER_INPUT
 from api.execution import Executor, Operation, Outcome, RequestContext
-from api.schema import build_schema
+from resolvers.schema import build_schema
 
 SCHEMA = build_schema()._schema
 ALLOWED = (OperationType.QUERY, OperationType.MUTATION)

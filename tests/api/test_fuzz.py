@@ -26,10 +26,10 @@ from hypothesis_graphql import nodes as gql_nodes
 from types_aiobotocore_dynamodb import DynamoDBClient
 
 from api.http import COST_HEADER
-from resolvers.ids import parse_typed_id
-from store.attrs import unmarshal_item
-from store.entities import Comment, Post, PostBody, TagLink, Vote, score_of
-from store.model import Model, decode
+from model.attrs import unmarshal_item
+from model.declarations import Model, decode
+from model.entities import Comment, Post, PostBody, TagLink, Vote, score_of
+from model.ids import parse_typed_id
 from store.table import key_attributes
 from tests.api.conftest import Api, Member, assert_bounded
 

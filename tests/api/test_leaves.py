@@ -11,7 +11,7 @@ from graphql import ExecutionResult, execute, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.leaves import LeafExecutionContext
-from api.schema import build_schema
+from resolvers.schema import build_schema
 
 
 @strawberry.enum

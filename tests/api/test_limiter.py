@@ -18,12 +18,12 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.callers import caller_of
-from api.limiter import MINIMUM, Limiter, Limits
 from api.settings import Settings, SettingsError
+from cost.buckets import MICROSECONDS, Rate
+from cost.limiter import MINIMUM, Limiter, Limits
+from cost.meter import meter_of
+from model.entities import Bucket
 from store import Store
-from store.buckets import MICROSECONDS, Rate
-from store.entities import Bucket
-from store.usage import meter_of
 from tests.faults import Throttled
 
 from .conftest import Api, Reply, make_token, serve_http

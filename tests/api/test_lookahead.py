@@ -10,12 +10,12 @@ import pytest
 
 import resolvers.types
 from api.execution import Executor, Operation
-from api.schema import build_schema
+from cost.meter import Usage
+from model.ids import global_id
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
-from resolvers.ids import global_id
+from resolvers.schema import build_schema
 from store import Store
-from store.usage import Usage
 from tests.faults import Throttled
 
 COMMENTS = 6

@@ -7,7 +7,7 @@ from pathlib import Path
 from graphql import build_schema as parse_sdl
 
 from api.execution import Executor
-from api.schema import build_schema, schema
+from resolvers.schema import build_schema, schema
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
 

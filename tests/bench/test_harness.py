@@ -17,7 +17,7 @@ from bench.data import generate
 from bench.harness import baseline, measure, singlet
 from bench.load import load_baseline, load_singlet
 from bench.workload import NODE_BATCH, operations
-from resolvers.ids import parse_typed_id
+from model.ids import parse_typed_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

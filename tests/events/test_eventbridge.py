@@ -1,5 +1,6 @@
-"""store/eventbridge.py against an EventBridge answered at the botocore layer: requests within
-both limits, failed entries retried alone, what never went reported entry by entry."""
+"""changes/publishers/eventbridge.py against an EventBridge answered at the botocore layer:
+requests within both limits, failed entries retried alone, what never went reported entry by
+entry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from store.eventbridge import MAX_REQUEST_BYTES, Entry, Publisher, open_events_client
+from changes.publishers.eventbridge import MAX_REQUEST_BYTES, Entry, Publisher, open_events_client
 from store.retry import Backoff
 from tests.conftest import REGION
 from tests.events.conftest import FakeEventBridge, entry_size

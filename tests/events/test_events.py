@@ -1,4 +1,4 @@
-"""store/events.py: which records are changes, of what, and why; migrations' rewrites told
+"""changes/decode.py: which records are changes, of what, and why; migrations' rewrites told
 from API writes; records that cannot be read refused as such."""
 
 from __future__ import annotations
@@ -9,12 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.stream import normalize
-from store import Store, keys
-from store.attrs import marshal_item
-from store.buckets import MICROSECONDS, Rate, take
-from store.entities import Bucket
-from store.events import (
+from changes.decode import (
     INTERNAL,
     PART_OF_POST,
     PUBLIC,
@@ -23,17 +18,23 @@ from store.events import (
     change_of,
     rewritten_by,
 )
+from changes.events import normalize
+from cost.buckets import MICROSECONDS, Rate, take
+from model import keys
+from model.attrs import marshal_item
+from model.declarations import ENTITY, VERSION, Model
+from model.entities import Bucket
+from store import Store
 from store.migrations import get
 from store.migrations.runner import Runner
-from store.model import ENTITY, VERSION, Model
 from tests.events.conftest import Tap, summary
 from tests.store.conftest import legacy_posts
 
 
 def test_every_entity_has_a_rule() -> None:
-    """A new entity must be declared public, part of a post or internal (store/events.py)."""
-    # The store's entities (tests declare models of their own, which the table never holds).
-    declared = {m for m in Model.registry.values() if m.__module__.startswith("store.")}
+    """A new entity must be declared public, part of a post or internal (changes/decode.py)."""
+    # The model's entities (tests declare models of their own, which the table never holds).
+    declared = {m for m in Model.registry.values() if m.__module__.startswith("model.")}
     assert declared == PUBLIC | PART_OF_POST | INTERNAL
     assert len(PUBLIC) + len(PART_OF_POST) + len(INTERNAL) == len(declared)
 

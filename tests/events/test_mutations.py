@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.stream import normalize
+from changes.events import normalize
+
 from tests.api.conftest import Api, Member
 from tests.events.conftest import Event, Tap, summary
 

@@ -20,8 +20,9 @@ from singlet_tools.events import DuckDBSink, Source, events_of, sink_duckdb
 from singlet_tools.tables import create_table, delete_table
 
 from api.settings import Settings
-from resolvers.ids import parse_typed_id
-from store import Store, StoreError, Table
+from model import StoreError
+from model.ids import parse_typed_id
+from store import Store, Table
 from tests.api.conftest import Api, Member
 from tests.events.conftest import Tap
 from tests.events.test_mutations import (

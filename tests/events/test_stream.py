@@ -1,5 +1,6 @@
-"""store/stream.py: reading a stream from where it is asked to, on DynamoDB Local's real stream;
-shard lineage (which Local does not produce) on DynamoDB Streams answered at the botocore layer.
+"""singlet_tools/stream.py: reading a stream from where it is asked to, on DynamoDB Local's real
+stream; shard lineage (which Local does not produce) on DynamoDB Streams answered at the
+botocore layer.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.session import get_session
+from singlet_tools.stream import StreamReader, StreamsClient, lambda_record, stream_arn
 
-from store import Store, StoreError
-from store.stream import StreamReader, StreamsClient, lambda_record, stream_arn
+from model import StoreError
+from store import Store
 from tests.conftest import REGION
 
 if TYPE_CHECKING:

@@ -12,14 +12,15 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from changes.events import normalize
 
 from api.settings import StreamSettings
-from api.stream import StreamFunction, normalize
+from api.stream import StreamFunction
+from changes.decode import Undecodable
+from changes.publishers.eventbridge import MAX_REQUEST_BYTES
+from model.attrs import marshal_item
+from model.limits import MAX_CONTENT
 from store import Store
-from store.attrs import marshal_item
-from store.eventbridge import MAX_REQUEST_BYTES
-from store.events import Undecodable
-from store.limits import MAX_CONTENT
 from tests.events.conftest import FakeEventBridge, Tap, entry_size, invoke, lambda_event
 
 SETTINGS = StreamSettings(region="us-east-1", bus="singlet-test", source="singlet.test")

@@ -67,9 +67,7 @@ def test_unzipped_artifact_answers_a_function_url_event(
     # Developer tooling is a distribution of its own: nothing of it, or of its libraries.
     tooling = ("singlet_tools/", "yaml/", "_yaml/", "rich/", "pygments/", "bench/", "infra/")
     assert not [n for n in names if n.startswith(tooling)]
-    assert {"api/handler.py", "api/stream.py", "store/table.json", "resolvers/cost.py"} <= set(
-        names
-    )
+    assert {"api/handler.py", "api/stream.py", "model/table.json", "cost/walk.py"} <= set(names)
     assert not [n for n in names if n.split("/")[1:2] == ["tests"]]  # libraries' test suites
     tag = sys.implementation.cache_tag
     sources = [n for n in names if n.endswith(".py")]
@@ -146,7 +144,7 @@ def test_nothing_is_compiled_at_import_from_a_read_only_copy(
     assert output["imported"] > 300  # the handler's whole import graph came from the copy
     assert output["compiled"] == []
     # Imported when first needed, not at init: PyJWT and cryptography with the first token,
-    # strawberry.federation's directives never (api/auth.py, api/schema.py say why).
+    # strawberry.federation's directives never (api/auth.py, resolvers/schema.py say why).
     assert output["loaded"] == []
     assert sorted(p for p in task.rglob("*")) == before  # nothing written
 

@@ -9,20 +9,19 @@ from typing import TYPE_CHECKING, Any
 from singlet_tools.tables import load_template
 
 from api.settings import RATE_LIMIT_ANONYMOUS, RATE_LIMIT_SIGNED_IN, Settings
+from cost.pricing import unmetered
+from model import Post, User
+from model.entities import Bucket
 from store import (
     AllPosts,
     CommentsByPost,
     CommentsByUser,
     ListQuery,
-    Post,
     PostIdsByTag,
     PostsByUser,
     Store,
     TopPostsByUser,
-    User,
 )
-from store.entities import Bucket
-from store.pricing import unmetered
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from store import Post, Store, TagLink, User, keys
-from store.entities import POST_PARTITION, STORED_TAG_SORT, TAG_PARTITION
-from store.limits import created_at
-from store.model import ENTITY, VERSION, Segment
+from model import Post, TagLink, User, keys
+from model.declarations import ENTITY, VERSION
+from model.entities import POST_PARTITION, STORED_TAG_SORT, TAG_PARTITION
+from model.limits import created_at
+from model.templates import Segment
+from store import Store
 
 _names = itertools.count()
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from store.attrs import marshal, marshal_item, unmarshal, unmarshal_item
+from model.attrs import marshal, marshal_item, unmarshal, unmarshal_item
 
 
 def test_round_trip_of_every_type_the_model_uses() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from cost.buckets import MICROSECONDS, Rate, take
+from cost.meter import Usage
+from model.entities import Bucket
 from store import Store
-from store.buckets import MICROSECONDS, Rate, take
-from store.entities import Bucket
-from store.usage import Usage
 
 RATE = Rate(capacity=20, per_second=1)
 NOW = 1_800_000_000 * MICROSECONDS

@@ -1,4 +1,4 @@
-"""DynamoDB's billing rules (store/cost.py): AWS's worked examples, then DynamoDB Local's own
+"""DynamoDB's billing rules (cost/billing.py): AWS's worked examples, then DynamoDB Local's own
 figures for the same calls (it bills reads and non-transactional writes as AWS does, and
 transactional writes at twice AWS's rate)."""
 
@@ -10,29 +10,26 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 from singlet_tools.tables import table_definition, write_table_definition
 
-from store import AuthorLink, Comment, Post, PostBody, Vote, keys
-from store.attrs import RawItem, marshal_item
-from store.bounds import largest, largest_item
-from store.cost import (
+from cost.billing import (
     EVENTUAL,
-    SHAPE_FILE,
     STRONG,
     TRANSACTIONAL,
-    Index,
-    Shape,
     batch_read_units,
     condition_check_units,
     item_size,
-    load_shape,
     number_size,
     query_read_units,
     read_units,
     value_size,
     write_units,
 )
-from store.limits import created_at
+from cost.bounds import largest, largest_item
+from cost.meter import meter_of
+from model import AuthorLink, Comment, Post, PostBody, Vote, keys
+from model.attrs import RawItem, marshal_item
+from model.limits import created_at
+from model.shape import SHAPE_FILE, Index, Shape, load_shape
 from store.table import key_attributes
-from store.usage import meter_of
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

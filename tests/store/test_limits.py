@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import InvalidInput
-from store.limits import check_line, check_text
+from model import InvalidInput
+from model.limits import check_line, check_text
 
 
 @pytest.mark.parametrize(

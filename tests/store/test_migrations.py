@@ -18,26 +18,14 @@ import pytest
 from aiobotocore.session import get_session
 from singlet_tools.tables import create_table, delete_table
 
-from store import (
-    AuthorLink,
-    CommentsByPost,
-    Post,
-    PostBody,
-    PostIdsByTag,
-    PostsByUser,
-    Store,
-    Table,
-    TagLink,
-    TopPostsByUser,
-    Vote,
-    keys,
-)
-from store.attrs import unmarshal_item
+from model import AuthorLink, Post, PostBody, TagLink, Vote, keys
+from model.attrs import unmarshal_item
+from model.declarations import ENTITY, VERSION
+from model.entities import POST_PARTITION
+from store import CommentsByPost, PostIdsByTag, PostsByUser, Store, Table, TopPostsByUser
 from store.client import LOCAL_CREDENTIALS, open_client
-from store.entities import POST_PARTITION
 from store.migrations import get
 from store.migrations.runner import AlreadyApplied, MigrationError, Runner, status
-from store.model import ENTITY, VERSION
 from tests.conftest import REGION
 from tests.faults import Throttled
 from tests.store.conftest import MakeUser, legacy_posts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import (
+from model import (
     CorruptItem,
     InvalidInput,
     Post,
@@ -16,8 +16,9 @@ from store import (
     UsernameClaim,
     keys,
 )
-from store.entities import AuthorLink, Comment, Vote
-from store.model import ENTITY, VERSION, Attribute, KeySpec, Model, Segment, Template, decode
+from model.declarations import ENTITY, VERSION, Attribute, Model, decode
+from model.entities import AuthorLink, Comment, Vote
+from model.templates import KeySpec, Segment, Template
 from store.reads import visible
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import InvalidInput
-from store.pagination import check_page_size, decode_cursor, encode_cursor
+from model import InvalidInput
+from model.pagination import check_page_size, decode_cursor, encode_cursor
 
 
 def test_cursor_round_trip_is_opaque() -> None:

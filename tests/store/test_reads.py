@@ -6,20 +6,9 @@ import asyncio
 
 import pytest
 
-from store import (
-    AllPosts,
-    Comment,
-    CommentsByPost,
-    CommentsByUser,
-    InvalidInput,
-    Post,
-    PostIdsByTag,
-    PostsByUser,
-    Store,
-    User,
-    keys,
-)
-from store.usage import Usage
+from cost.meter import Usage
+from model import Comment, InvalidInput, Post, User, keys
+from store import AllPosts, CommentsByPost, CommentsByUser, PostIdsByTag, PostsByUser, Store
 from tests.store.conftest import MakePost, MakeUser
 
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from store import Key, PostsByUser, Store, Unavailable, User, keys
-from store.usage import Usage
+from cost.meter import Usage
+from model import Key, Unavailable, User, keys
+from store import PostsByUser, Store
 from tests.faults import Throttled, Unprocessed
 
 from .conftest import MakeUser

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from store import NotFound
+from model import NotFound
 from store.tasks import gather, settle
 
 

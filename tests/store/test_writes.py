@@ -7,26 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from store import (
-    AllPosts,
+from model import (
     AlreadyExists,
-    CommentsByUser,
     Forbidden,
     InvalidInput,
     NotFound,
     Post,
     PostBody,
-    PostIdsByTag,
-    PostsByUser,
-    Store,
     Unavailable,
     VersionConflict,
     Vote,
     keys,
-    writes,
 )
-from store.attrs import unmarshal_item
-from store.entities import POST_PARTITION
+from model.attrs import unmarshal_item
+from model.entities import POST_PARTITION
+from store import AllPosts, CommentsByUser, PostIdsByTag, PostsByUser, Store, writes
 from tests.faults import Throttled
 from tests.store.conftest import MakePost, MakeUser
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from singlet_tools.tables import create_table, create_table_params, load_template, table_resource
 
-from store import keys
+from model import keys
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

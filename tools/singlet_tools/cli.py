@@ -46,9 +46,10 @@ from botocore.exceptions import (
 from api import cors
 from api.auth import issue_token
 from api.settings import Settings, SettingsError
-from store import InvalidInput, Store, StoreError, Table, Unavailable
+from model import InvalidInput, StoreError, Unavailable
+from model.keys import check_subject, check_username
+from store import Store, Table
 from store.client import open_client
-from store.keys import check_subject, check_username
 
 from . import dev_settings
 from .events import add_commands as add_event_commands

@@ -27,12 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from changes.events import normalize
+
 from api.settings import Settings
-from api.stream import normalize
+from changes.decode import Undecodable, sequence_of
+from model.errors import StoreError
+from singlet_tools.stream import Batch, Start, StreamReader, open_streams_client, stream_arn
 from store.client import open_client
-from store.errors import StoreError
-from store.events import Undecodable, sequence_of
-from store.stream import Batch, Start, StreamReader, open_streams_client, stream_arn
 
 from .tables import create_table_params
 

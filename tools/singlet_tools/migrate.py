@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from store import InvalidInput, Store
+from model import InvalidInput
+from store import Store
 from store.migrations import MIGRATIONS, get
 from store.migrations.runner import AlreadyApplied, MigrationError, Runner, status
 

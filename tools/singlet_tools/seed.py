@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from store import AlreadyExists, Store
+from model import AlreadyExists
+from store import Store
 
 USERS = [
     ("ada", "Ada Lovelace", "Wrote the first program."),

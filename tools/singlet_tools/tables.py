@@ -1,5 +1,5 @@
 """Tables from the table definition's one source, infra/template.yaml (local and test tables),
-and store/table.json generated from it for the runtime (`python -m singlet_tools.tables`).
+and model/table.json generated from it for the runtime (`python -m singlet_tools.tables`).
 
 Local and test tables are created from the same CloudFormation resource that deploys the
 real one, so the key schema and indexes exist in exactly one place.
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from store.cost import SHAPE_FILE
-from store.errors import StoreError
+from model.errors import StoreError
+from model.shape import SHAPE_FILE
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
@@ -84,7 +84,7 @@ def create_table_params(
 
 
 def table_definition(path: Path = TEMPLATE) -> dict[str, Any]:
-    """The key schema and indexes as store/table.json holds them for the runtime (the Lambda
+    """The key schema and indexes as model/table.json holds them for the runtime (the Lambda
     artifact carries neither the template nor a YAML parser); a test checks that it matches."""
     props = table_resource(load_template(path))
     return {

@@ -4,7 +4,7 @@ The operation and its variables alone decide how many DynamoDB calls it makes, i
 round trips, and how many items it can read at most (pages full): predicted exactly, and
 capped here. What the data decides (the read and write units items of their real sizes
 consume, the response's bytes) is enforced while the request runs, on the real figures
-(api/limiter.py, and the response check in api/http.py).
+(cost/limiter.py, and the response check in api/http.py).
 
 The defaults admit every documented query, GraphiQL's example and the whole benchmark
 workload (tests/api/test_cost.py runs them all) and refuse queries whose worst case fans out
@@ -18,10 +18,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from resolvers.cost import Prediction
+from .prediction import Prediction
 
-from .errors import COST_LIMIT_EXCEEDED
-
+COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"  # its error code (api/errors.py gives it to fields too)
 # A Lambda function URL returns at most 6 MB (the invocation's response payload).
 FUNCTION_URL_PAYLOAD = 6 * 1024 * 1024
 

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from .attrs import Item, unmarshal_item
-from .entities import (
+from model.attrs import Item, unmarshal_item
+from model.declarations import ENTITY, VERSION, Key, Model, decode
+from model.entities import (
     AuthorLink,
     Bucket,
     Comment,
@@ -37,10 +38,9 @@ from .entities import (
     UsernameClaim,
     Vote,
 )
-from .errors import CorruptItem, InvalidInput, StoreError
-from .keys import TABLE
-from .migrations import MIGRATIONS, Migration
-from .model import ENTITY, VERSION, Key, Model, decode
+from model.errors import CorruptItem, InvalidInput, StoreError
+from model.keys import TABLE
+from store.migrations import MIGRATIONS, Migration
 
 # The entities clients see, each the source of its own changes; a body changes its post.
 PUBLIC: frozenset[type[Model]] = frozenset({User, Post, Comment, Vote})
@@ -149,7 +149,7 @@ def change_of(record: StreamRecord) -> Change | None:
             return None
         return Change(record, Post, Kind.UPDATED, before, after, body.migration)
     if model not in PUBLIC:
-        raise Undecodable(f"{record.key}: no rule for {model.entity} items (store/events.py)")
+        raise Undecodable(f"{record.key}: no rule for {model.entity} items (changes/decode.py)")
     return _plain(record, model, before, after)
 
 

@@ -1,6 +1,6 @@
 """Each caller held to a share of DynamoDB's bill: a bucket of capacity per caller, in the table.
 
-The unit is DynamoDB's own: a read unit counts 1, a write unit 5 (store/usage.py). A caller is
+The unit is DynamoDB's own: a read unit counts 1, a write unit 5 (cost/meter.py). A caller is
 the token's subject when signed in, else the address the request came from (api/callers.py).
 
 How a request is charged (what docs/cost.md calls requested and actual):
@@ -9,7 +9,7 @@ How a request is charged (what docs/cost.md calls requested and actual):
    most a step (a twentieth of the bucket) at a time, and what the budget holds when that is
    less. Too little left for the minimum (what every request costs Lambda, even one DynamoDB
    never sees): refused, RATE_LIMITED, with the seconds until there is enough.
-2. While it runs, its calls pass a gate (store/usage.py) that compares what the request has
+2. While it runs, its calls pass a gate (cost/meter.py) that compares what the request has
    consumed (DynamoDB's figures, as its answers come) with what it reserved. Once consumed
    reaches reserved, the next call waits for another step, or fails with RATE_LIMITED when
    the bucket is empty, or with COST_LIMIT_EXCEEDED when the request has consumed its own
@@ -20,7 +20,7 @@ How a request is charged (what docs/cost.md calls requested and actual):
 
 Budget moves between the table and a container in leases: a container takes a lease (a
 tenth of the bucket, two steps) from the caller's bucket (one conditional UpdateItem,
-store/buckets.py) and hands it out to that
+cost/buckets.py) and hands it out to that
 caller's requests, which give back what they did not spend. So a request costs the table no
 write of its own: one take in the table per lease spent, whatever the number of requests,
 and none for a refusal the container can decide itself (it remembers when the bucket is next
@@ -43,10 +43,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from model.errors import CostLimitReached, RateLimited, StoreError
 from store import Table
-from store.buckets import MICROSECONDS, Rate, take
-from store.errors import CostLimitReached, RateLimited, StoreError
-from store.usage import READS, Usage, metering
+
+from .buckets import MICROSECONDS, Rate, take
+from .meter import READS, Usage, metering
 
 MINIMUM = 1.0  # units every request is charged (Lambda bills it even when DynamoDB does not)
 LEASES_PER_BUCKET = 10  # a lease is a tenth of the bucket

@@ -15,9 +15,9 @@ from typing import Any
 from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .client import call_config
-from .retry import Backoff
-from .tasks import gather
+from store.client import call_config
+from store.retry import Backoff
+from store.tasks import gather
 
 log = logging.getLogger(__name__)
 

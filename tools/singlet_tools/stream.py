@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
-from .client import LOCAL_CREDENTIALS, call_config, is_local
-from .errors import StoreError
+from model.errors import StoreError
+from store.client import LOCAL_CREDENTIALS, call_config, is_local
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

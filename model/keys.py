@@ -4,7 +4,7 @@ Every value that reaches a key is either validated against a strict format (ids,
 tags) or escaped (token subjects), so user input can never forge another item's key: '#' is
 the separator and '%' the escape character. The key templates themselves are part of each
 entity's declaration (entities.py); the key attribute names and indexes come from the
-table's definition (infra/template.yaml, via store/table.json).
+table's definition (infra/template.yaml, via model/table.json).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import zlib
 
 from ulid import ULID
 
-from .cost import load_shape
 from .errors import InvalidInput
+from .shape import load_shape
 
 SHAPE = load_shape()
 TABLE = SHAPE.table

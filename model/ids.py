@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from store import InvalidInput
+from model import InvalidInput
 
 
 def global_id(type_name: str, *parts: str) -> str:

@@ -32,7 +32,7 @@ def build_schema() -> Schema:
 
 
 def __getattr__(name: str) -> Any:
-    # `strawberry export-schema api.schema:schema` and tests: built on demand (and once), so
+    # `strawberry export-schema resolvers.schema:schema` and tests: built on demand (and once), so
     # importing the app (a Lambda cold start) builds the schema once, in create_app.
     if name == "schema":
         return _default_schema()

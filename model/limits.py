@@ -1,7 +1,7 @@
 """Input limits and the checks that enforce them, applied once, before anything is written.
 
 Worst case (4-byte UTF-8 everywhere) a post's body stays near 200 KB and its head near 4 KB,
-well under DynamoDB's 400 KB item limit (store/bounds.py computes the exact figures).
+well under DynamoDB's 400 KB item limit (cost/bounds.py computes the exact figures).
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 
-from . import keys
-from .attrs import RawItem, marshal_item
-from .cost import Index, item_size
-from .entities import (
+from model import keys
+from model.attrs import RawItem, marshal_item
+from model.declarations import Model
+from model.entities import (
     AuthorLink,
     Comment,
     Post,
@@ -25,8 +25,18 @@ from .entities import (
     UsernameClaim,
     Vote,
 )
-from .limits import MAX_BIO, MAX_BODY, MAX_CONTENT, MAX_DISPLAY_NAME, MAX_TAGS, MAX_TITLE, MAX_URL
-from .model import Model
+from model.limits import (
+    MAX_BIO,
+    MAX_BODY,
+    MAX_CONTENT,
+    MAX_DISPLAY_NAME,
+    MAX_TAGS,
+    MAX_TITLE,
+    MAX_URL,
+)
+from model.shape import Index
+
+from .billing import item_size
 
 WIDE = "\U0001f600"  # 4 bytes in UTF-8
 BIG = int("9" * 38)  # 38 significant digits: the largest number DynamoDB stores (20 bytes)

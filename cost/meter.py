@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .cost import item_size, write_blocks
+from .billing import item_size, write_blocks
 from .pricing import Pricer, unmetered
 
 if TYPE_CHECKING:
@@ -68,8 +68,8 @@ WRITE_UNIT_WEIGHT = 5
 
 
 class Gate(Protocol):
-    """What a call must pass before it is made (api/limiter.py's allowance): it returns when
-    the call may go, and raises OverBudget (store/errors.py) when it may not."""
+    """What a call must pass before it is made (cost/limiter.py's allowance): it returns when
+    the call may go, and raises OverBudget (model/errors.py) when it may not."""
 
     async def __call__(self, operation: str) -> None: ...
 

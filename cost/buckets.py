@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .entities import Bucket
-from .expressions import Action, Condition, Update
-from .keys import TABLE
-from .table import ConditionFailed, Table, Write, update
+from model.entities import Bucket
+from model.expressions import Action, Condition, Update
+from model.keys import TABLE
+from store.table import ConditionFailed, Table, Write, update
 
 MICROSECONDS = 1_000_000
 

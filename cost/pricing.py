@@ -1,4 +1,4 @@
-"""What AWS would bill for a call, by the cost model (store/cost.py), where the endpoint does
+"""What AWS would bill for a call, by the cost model (cost/billing.py), where the endpoint does
 not say it: DynamoDB Local reports transactions its own way (4 units per KB, and a multi-item
 transaction's table figure that is not the sum of its items: tests/store/test_cost.py).
 
@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from .cost import (
+from model.shape import Shape
+
+from .billing import (
     EVENTUAL,
     STRONG,
-    Shape,
     batch_read_units,
     condition_check_units,
     item_size,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .declarations import Attribute, Model
 from .keys import (
     GSI1,
     GSI2,
@@ -24,7 +25,7 @@ from .keys import (
     feed_shard,
     unescape,
 )
-from .model import Attribute, IndexKey, KeySpec, Model, Segment, Template
+from .templates import IndexKey, KeySpec, Segment, Template
 
 Direction = Literal["UP", "DOWN"]
 
@@ -233,7 +234,7 @@ class MigrationCheckpoint(Model):
 
 
 class Bucket(Model):
-    """A caller's budget of DynamoDB capacity (api/limiter.py), as a generic cell rate
+    """A caller's budget of DynamoDB capacity (cost/limiter.py), as a generic cell rate
     algorithm keeps it: one number, the moment (in microseconds since the epoch) at which the
     bucket is full again. Taking n units moves it n / rate later; it may not move past now +
     capacity / rate. One item per caller: callers spread over the table's partitions."""
