@@ -33,7 +33,7 @@ from typing import (
 from .errors import CorruptItem
 from .expressions import Action, Condition
 from .keys import TABLE
-from .templates import IndexKey, KeySpec
+from .templates import IndexKey, KeySpec, inside
 
 T = TypeVar("T")
 M = TypeVar("M", bound="Model")
@@ -164,6 +164,22 @@ class Attribute(Generic[T]):
         return f"Attribute({self.name})"
 
 
+def _check_ranges(model: type[Model]) -> None:
+    """An entity keyed inside a range that a Query reads for other entities would be read as
+    one of them (the post page once answered 500 for it): refused where it is declared."""
+    key = getattr(model, "key", None)
+    if key is None or key.sk is None:
+        return
+    for low, high, expected in key.pk.ranges:
+        if model.entity not in expected and inside(key.sk.prefix, low, high):
+            raise TypeError(
+                f"{model.entity}'s sort keys ({key.sk.pattern}) can fall inside {low!r}..{high!r},"
+                f" the range a Query reads in {key.pk.pattern} partitions for"
+                f" {', '.join(sorted(expected))} only: key it outside that range, or make that"
+                " read expect it"
+            )
+
+
 def attribute_named(name: str) -> Attribute[Any]:
     """An attribute every item may have, not one entity's: a key attribute (GSI1SK) or the
     schema version, for expressions on any item."""
@@ -195,6 +211,7 @@ class Model:
                     found[name] = value
         cls.attributes = tuple(found.values())
         if "entity" in vars(cls):
+            _check_ranges(cls)
             Model.registry[cls.entity] = cls
             cls.schema_version = max(cls.schema_version, *(a.since for a in cls.attributes))
 

@@ -56,6 +56,10 @@ COMMENT_SORT = Template("COMMENT#{id}", id=_ids("comment id"))
 # Query reads a post page (AP1 + AP4).
 POST_HEAD_SORT = Template("#POST")
 POST_BODY_SORT = Template("#POST#BODY")
+# The post page (store/reads.py, post_with_comments): one Query from the head to the last
+# comment. Nothing else of a post's collection may sort in that range (a test declares one).
+POST_PAGE_RANGE = (POST_HEAD_SORT.pattern, COMMENT_SORT.prefix + "~")  # "~": after any ULID
+POST_PARTITION.reads(*POST_PAGE_RANGE, "Post", "PostBody", "Comment")
 
 
 class User(Model):

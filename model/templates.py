@@ -34,10 +34,18 @@ class Template:
         assert not missing, f"{pattern}: no segment for {missing}"
         self.segments = segments
         self.prefix = pattern.split("{", 1)[0]
+        # Sort-key ranges a Query reads in partitions of this template, each with the entities
+        # it expects there (`reads`): any other entity keyed inside one fails at its class.
+        self.ranges: list[tuple[str, str, frozenset[str]]] = []
         regex = re.escape(pattern)
         for name in self.fields:
             regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^#]*)")
         self._regex = re.compile(regex)
+
+    def reads(self, low: str, high: str, *entities: str) -> None:
+        """Declares that a Query reads sort keys `low`..`high` of these partitions, expecting
+        only `entities` there."""
+        self.ranges.append((low, high, frozenset(entities)))
 
     def build(self, **values: object) -> str:
         text = self.pattern
@@ -92,3 +100,8 @@ class IndexKey:
 
 
 # Attributes
+
+
+def inside(prefix: str, low: str, high: str) -> bool:
+    """Can a sort key that starts with `prefix` fall within `low`..`high` (inclusive)?"""
+    return prefix <= high and (low <= prefix or low.startswith(prefix))

@@ -17,6 +17,7 @@ from model.entities import (
     FEED_PARTITION,
     POST_BODY_SORT,
     POST_HEAD_SORT,
+    POST_PAGE_RANGE,
     POST_PARTITION,
     TAG_PARTITION,
     USER_PARTITION,
@@ -225,7 +226,7 @@ class Reads:
         check_page_size(first)
         items, _ = await self.table.query(
             TABLE, POST_PARTITION.build(post_id=post_id),
-            sort=between(POST_HEAD_SORT.pattern, COMMENT_SORT.prefix + "~"),  # after any ULID
+            sort=between(*POST_PAGE_RANGE),
             limit=first + 3,
         )  # fmt: skip
         post = body = None

@@ -17,7 +17,7 @@ from model import (
     keys,
 )
 from model.declarations import ENTITY, VERSION, Attribute, Model, decode
-from model.entities import AuthorLink, Comment, Vote
+from model.entities import POST_PARTITION, AuthorLink, Comment, Vote
 from model.templates import KeySpec, Segment, Template
 from store.reads import visible
 
@@ -188,3 +188,25 @@ def test_constructors_take_every_attribute_by_name() -> None:
         Vote(post_id="p", user_id="u", direction="UP", extra=1)  # type: ignore[call-arg]
     with pytest.raises(AttributeError, match="read-only"):
         _post().title = "x"  # type: ignore[misc]
+
+
+def test_an_entity_keyed_inside_the_post_pages_range_fails_where_it_is_declared() -> None:
+    """The post page reads a post's collection from its head to its last comment: an entity
+    sorting in between would be read as a comment (issue 22: it once made the page a 500)."""
+    with pytest.raises(TypeError, match=r"Bookmark's sort keys .* can fall inside '#POST'"):
+
+        class Bookmark(Model):
+            entity = "Bookmark"
+            key = KeySpec(POST_PARTITION, Template("BOOKMARK#{user_id}", user_id=Segment(str)))
+
+            post_id: Attribute[str] = Attribute()
+
+    assert "Bookmark" not in Model.registry
+
+    class Pin(Model):  # "PIN#..." sorts after "COMMENT#~": outside the page
+        entity = "Pin"
+        key = KeySpec(POST_PARTITION, Template("PIN#{user_id}", user_id=Segment(str)))
+
+        post_id: Attribute[str] = Attribute()
+
+    assert Model.registry.pop("Pin") is Pin
