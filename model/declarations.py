@@ -74,6 +74,7 @@ class Attribute(Generic[T]):
         optional: bool = False,
         encode: Callable[[T], Any] | None = None,
         decode: Callable[[Any], T] | None = None,
+        largest: T = _MISSING,
     ) -> None:
         self._name = name
         self.since = since
@@ -82,6 +83,9 @@ class Attribute(Generic[T]):
         self.optional = optional
         self.encoder = encode
         self.decoder = decode
+        # The largest value the input limits allow (its default, when that is the largest an
+        # item holds): what the cost model's worst case is made of (cost/bounds.py).
+        self.largest = largest
         self.field = ""
         self.name = name or ""
 
@@ -243,6 +247,21 @@ class Model:
     def __repr__(self) -> str:
         fields = ", ".join(f"{a.field}={self.__dict__[a.field]!r}" for a in self.attributes)
         return f"{type(self).__name__}({fields})"
+
+    # False: bookkeeping no request reads or writes, which the cost model never prices.
+    bounded: ClassVar[bool] = True
+
+    @classmethod
+    def largest(cls) -> Self:
+        """The largest item of this entity the input limits allow, from each attribute's
+        declared largest value; TypeError for an attribute that declares none."""
+        missing = [a.field for a in cls.attributes if a.largest is _MISSING]
+        if missing:
+            raise TypeError(
+                f"{cls.entity}: {', '.join(missing)} declare no largest value"
+                " (Attribute(largest=...)): the cost model's worst case needs one"
+            )
+        return cls(**{a.field: a.largest for a in cls.attributes})
 
     def replace(self, **changes: Any) -> Self:
         return type(self)(**{**{a.field: self.__dict__[a.field] for a in self.attributes},

@@ -17,6 +17,9 @@ from .keys import (
     GSI1,
     GSI2,
     GSI3,
+    MAX_SUBJECT_LENGTH,
+    MAX_TAG,
+    MAX_USERNAME,
     check_id,
     check_subject,
     check_tag,
@@ -25,9 +28,32 @@ from .keys import (
     feed_shard,
     unescape,
 )
+from .limits import (
+    BIG,
+    LARGEST_ID,
+    LARGEST_STAMP,
+    MAX_BIO,
+    MAX_BODY,
+    MAX_CONTENT,
+    MAX_DISPLAY_NAME,
+    MAX_TAGS,
+    MAX_TITLE,
+    MAX_URL,
+    wide,
+)
 from .templates import IndexKey, KeySpec, Segment, Template
 
 Direction = Literal["UP", "DOWN"]
+
+
+# The largest values the attributes below declare (model/limits.py says why these).
+ID, STAMP = LARGEST_ID, LARGEST_STAMP
+USERNAME = "u" * MAX_USERNAME  # usernames are ASCII letters, digits and underscores
+# A subject's key escapes '%' into 3 bytes where a 4-byte character stays 4: the wide one is
+# the larger item (key and attribute: 2,048 bytes against 1,024).
+SUBJECT = wide(MAX_SUBJECT_LENGTH)
+URL = "https://" + "u" * (MAX_URL - 8)  # URLs are ASCII (limits.check_url)
+TAGS = tuple(f"{n}{'a' * (MAX_TAG - 1)}" for n in range(MAX_TAGS))  # distinct, the longest
 
 
 def _ids(what: str) -> Segment:
@@ -67,11 +93,11 @@ class User(Model):
     key = KeySpec(USER_PARTITION, USER_SORT, {"user_id": "id"})
     indexes = (IndexKey(GSI1, KeySpec(USERNAME_PARTITION, USER_SORT)),)  # AP2
 
-    id: Attribute[str] = Attribute()
-    username: Attribute[str] = Attribute()
-    display_name: Attribute[str] = Attribute()
-    bio: Attribute[str] = Attribute()
-    created_at: Attribute[str] = Attribute()
+    id: Attribute[str] = Attribute(largest=ID)
+    username: Attribute[str] = Attribute(largest=USERNAME)
+    display_name: Attribute[str] = Attribute(largest=wide(MAX_DISPLAY_NAME))
+    bio: Attribute[str] = Attribute(largest=wide(MAX_BIO))
+    created_at: Attribute[str] = Attribute(largest=STAMP)
 
 
 class UsernameClaim(Model):
@@ -80,8 +106,8 @@ class UsernameClaim(Model):
     entity = "UsernameClaim"
     key = KeySpec(USERNAME_PARTITION, Template("USERNAME"))
 
-    username: Attribute[str] = Attribute()
-    user_id: Attribute[str] = Attribute()
+    username: Attribute[str] = Attribute(largest=USERNAME)
+    user_id: Attribute[str] = Attribute(largest=ID)
 
 
 class SubjectLink(Model):
@@ -90,8 +116,8 @@ class SubjectLink(Model):
     entity = "SubjectLink"
     key = KeySpec(SUBJECT_PARTITION, Template("SUBJECT"))
 
-    subject: Attribute[str] = Attribute()
-    user_id: Attribute[str] = Attribute()
+    subject: Attribute[str] = Attribute(largest=SUBJECT)
+    user_id: Attribute[str] = Attribute(largest=ID)
 
 
 def score_of(ups: int, downs: int) -> int:
@@ -125,27 +151,27 @@ class Post(Model):
         IndexKey(GSI3, KeySpec(USER_PARTITION, None, {"user_id": "author_id"})),  # AP9
     )  # fmt: skip
 
-    id: Attribute[str] = Attribute()
-    author_id: Attribute[str] = Attribute()
-    title: Attribute[str] = Attribute()
-    url: Attribute[str | None] = Attribute(default=None, optional=True)
+    id: Attribute[str] = Attribute(largest=ID)
+    author_id: Attribute[str] = Attribute(largest=ID)
+    title: Attribute[str] = Attribute(largest=wide(MAX_TITLE))
+    url: Attribute[str | None] = Attribute(default=None, optional=True, largest=URL)
     tags: Attribute[tuple[str, ...]] = Attribute(
-        default=(), optional=True, encode=_tag_set, decode=_tag_tuple
+        default=(), optional=True, encode=_tag_set, decode=_tag_tuple, largest=TAGS
     )
-    ups: Attribute[int] = Attribute()
-    downs: Attribute[int] = Attribute()
-    version: Attribute[int] = Attribute()
-    comment_count: Attribute[int] = Attribute()
-    created_at: Attribute[str] = Attribute()
-    updated_at: Attribute[str] = Attribute()
-    score: Attribute[int] = Attribute(since=2, lazy=_lazy_score)
+    ups: Attribute[int] = Attribute(largest=BIG)
+    downs: Attribute[int] = Attribute(largest=BIG)
+    version: Attribute[int] = Attribute(largest=BIG)
+    comment_count: Attribute[int] = Attribute(largest=BIG)
+    created_at: Attribute[str] = Attribute(largest=STAMP)
+    updated_at: Attribute[str] = Attribute(largest=STAMP)
+    score: Attribute[int] = Attribute(since=2, lazy=_lazy_score, largest=-BIG)
     # Only heads written before v4: the content, before it had an item of its own.
-    content: Attribute[str | None] = Attribute(default=None, optional=True)
+    content: Attribute[str | None] = Attribute(default=None, optional=True, largest=None)
     # Set while delete_post sweeps the collection: readers treat the post as gone.
-    deleting: Attribute[bool] = Attribute(default=False, optional=True)
+    deleting: Attribute[bool] = Attribute(default=False, optional=True, largest=False)
     # The id of the last update_post: a resent update recognises its own write by it, where
     # the fields it set could also have been set, to the same values, by another request.
-    last_write: Attribute[str | None] = Attribute(default=None, optional=True)
+    last_write: Attribute[str | None] = Attribute(default=None, optional=True, largest=ID)
 
 
 class PostBody(Model):
@@ -154,8 +180,8 @@ class PostBody(Model):
     entity = "PostBody"
     key = KeySpec(POST_PARTITION, POST_BODY_SORT)
 
-    post_id: Attribute[str] = Attribute()
-    content: Attribute[str] = Attribute()
+    post_id: Attribute[str] = Attribute(largest=ID)
+    content: Attribute[str] = Attribute(largest=wide(MAX_CONTENT))
 
 
 class AuthorLink(Model):
@@ -165,8 +191,8 @@ class AuthorLink(Model):
     key = KeySpec(POST_PARTITION, Template("OWNER"))
     indexes = (IndexKey(GSI1, KeySpec(USER_PARTITION, POST_PARTITION, {"user_id": "author_id"})),)
 
-    post_id: Attribute[str] = Attribute()
-    author_id: Attribute[str] = Attribute()
+    post_id: Attribute[str] = Attribute(largest=ID)
+    author_id: Attribute[str] = Attribute(largest=ID)
 
 
 class Comment(Model):
@@ -176,20 +202,20 @@ class Comment(Model):
         IndexKey(GSI1, KeySpec(USER_PARTITION, COMMENT_SORT, {"user_id": "author_id"})),  # AP5
     )
 
-    id: Attribute[str] = Attribute()
-    post_id: Attribute[str] = Attribute()
-    author_id: Attribute[str] = Attribute()
-    body: Attribute[str] = Attribute()
-    created_at: Attribute[str] = Attribute()
+    id: Attribute[str] = Attribute(largest=ID)
+    post_id: Attribute[str] = Attribute(largest=ID)
+    author_id: Attribute[str] = Attribute(largest=ID)
+    body: Attribute[str] = Attribute(largest=wide(MAX_BODY))
+    created_at: Attribute[str] = Attribute(largest=STAMP)
 
 
 class Vote(Model):
     entity = "Vote"
     key = KeySpec(POST_PARTITION, Template("VOTE#{user_id}", user_id=_ids("user id")))
 
-    post_id: Attribute[str] = Attribute()
-    user_id: Attribute[str] = Attribute()
-    direction: Attribute[Direction] = Attribute()
+    post_id: Attribute[str] = Attribute(largest=ID)
+    user_id: Attribute[str] = Attribute(largest=ID)
+    direction: Attribute[Direction] = Attribute(largest="DOWN")
 
 
 class TagLink(Model):
@@ -199,8 +225,8 @@ class TagLink(Model):
     key = KeySpec(POST_PARTITION, TAG_PARTITION)
     indexes = (IndexKey(GSI1, KeySpec(TAG_PARTITION, POST_PARTITION)),)
 
-    post_id: Attribute[str] = Attribute()
-    tag: Attribute[str] = Attribute()
+    post_id: Attribute[str] = Attribute(largest=ID)
+    tag: Attribute[str] = Attribute(largest=TAGS[0])
 
 
 # A tag as an importer stored it, even one today's rules reject (migration 0002 moves them).
@@ -209,6 +235,8 @@ STORED_TAG_SORT = TAG_PARTITION.relaxed(tag=Segment(lambda tag: tag))
 
 class MigrationRun(Model):
     """A migration's record: running, applied or incomplete, with its totals."""
+
+    bounded = False  # `singlet migrate`'s bookkeeping, on no request's path: never priced
 
     entity = "MigrationRun"
     key = KeySpec(MIGRATION_PARTITION, Template("RUN"))
@@ -224,6 +252,7 @@ class MigrationRun(Model):
 class MigrationCheckpoint(Model):
     """A running migration's position in one Scan segment."""
 
+    bounded = False  # as MigrationRun
     entity = "MigrationCheckpoint"
     key = KeySpec(
         MIGRATION_PARTITION,
@@ -246,10 +275,10 @@ class Bucket(Model):
     entity = "Bucket"
     key = KeySpec(BUCKET_PARTITION, Template("BUCKET"))
 
-    caller: Attribute[str] = Attribute()
-    full_at: Attribute[int] = Attribute()
+    caller: Attribute[str] = Attribute(largest="user:" + SUBJECT)
+    full_at: Attribute[int] = Attribute(largest=BIG)
     # When DynamoDB may delete it (TTL, in seconds): by then the bucket is full, as if absent.
-    expires: Attribute[int] = Attribute()
+    expires: Attribute[int] = Attribute(largest=BIG)
 
 
 Entity = (

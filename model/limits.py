@@ -16,6 +16,21 @@ from ulid import ULID
 from .errors import InvalidInput
 from .keys import check_tag
 
+# The largest values the limits allow, which each attribute declares (Attribute(largest=...)):
+# the cost model's worst cases are the items they make (cost/bounds.py). Strings are filled
+# with 4-byte characters (the widest UTF-8 encodes), numbers with 38 digits (DynamoDB's most),
+# ids with real ULIDs: a bound, never an average.
+WIDE = "\U0001f600"  # 4 bytes in UTF-8
+BIG = int("9" * 38)  # 38 significant digits: the largest number DynamoDB stores (20 bytes)
+LARGEST_ID = "01KAZZZZZZZZZZZZZZZZZZZZZZ"  # every ULID is 26 ASCII characters (this one of 2025)
+LARGEST_STAMP = "2026-11-21T00:00:00.000Z"
+
+
+def wide(characters: int) -> str:
+    """The largest string of `characters` characters, in bytes."""
+    return WIDE * characters
+
+
 MAX_TITLE = 200
 MAX_CONTENT = 50_000
 MAX_URL = 2_048

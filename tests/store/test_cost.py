@@ -27,8 +27,10 @@ from cost.bounds import largest, largest_item
 from cost.meter import meter_of
 from model import AuthorLink, Comment, Post, PostBody, Vote, keys
 from model.attrs import RawItem, marshal_item
+from model.declarations import Attribute, Model
 from model.limits import created_at
 from model.shape import SHAPE_FILE, Index, Shape, load_shape
+from model.templates import KeySpec, Segment, Template
 from store.table import key_attributes
 
 if TYPE_CHECKING:
@@ -293,3 +295,28 @@ async def test_the_meter_prices_local_transactions_by_the_model(
     aws = sum(write_units(load_shape(), None, i, transactional=True).total for i in items)
     assert call.write_units == aws
     assert call.as_reported not in (aws, 2 * aws)
+
+
+def test_every_priced_entity_declares_its_largest_values() -> None:
+    """A new attribute cannot be forgotten by the worst case: each entity of the model's
+    declares its attributes' largest values, or says it is never priced."""
+    entities = [m for m in Model.registry.values() if m.__module__ == "model.entities"]
+    assert len(entities) >= 10
+    for entity in entities:
+        if entity.bounded:
+            assert item_size(largest_item(entity)) > 0  # largest() raises for any missing
+
+
+def test_an_attribute_without_its_largest_value_fails_the_worst_case() -> None:
+    class Draft(Model):
+        entity = "Draft"
+        key = KeySpec(Template("DRAFT#{id}", id=Segment(str)), Template("DRAFT"))
+
+        id: Attribute[str] = Attribute(largest="0" * 26)
+        notes: Attribute[str] = Attribute()
+
+    try:
+        with pytest.raises(TypeError, match="Draft: notes declare no largest value"):
+            largest_item(Draft)
+    finally:
+        del Model.registry["Draft"]
