@@ -279,8 +279,3 @@ class Bucket(Model):
     full_at: Attribute[int] = Attribute(largest=BIG)
     # When DynamoDB may delete it (TTL, in seconds): by then the bucket is full, as if absent.
     expires: Attribute[int] = Attribute(largest=BIG)
-
-
-Entity = (
-    User | UsernameClaim | SubjectLink | Post | PostBody | AuthorLink | Comment | Vote | TagLink
-)
