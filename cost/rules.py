@@ -6,6 +6,10 @@ the walk (cost/walk.py) calls it with the field's parents and arguments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from model import Comment, InvalidInput, Post, PostBody, User
 from model.declarations import Model
 from model.ids import parse_global_id
@@ -91,26 +95,43 @@ def node(call: Call) -> At:
     return At(found.count, found.ready, runtime=type_name)
 
 
-def post(call: Call) -> At:
-    """post(id): when the selection shows the first page of comments, one Query reads the
-    head, the body and that page together (Limit first + 3); when it shows the content, the
-    head and the body share a batch; otherwise AP1."""
-    selected = {d[0].node.name.value: d for d in call.subfields("Post").values()}
-    comments = [
-        call.arguments("Post", details)
-        for details in call.subfields("Post").values()
-        if details[0].node.name.value == "comments"
-    ]
+@dataclass(frozen=True)
+class PostRead:
+    """How post(id) reads, decided here once from what its selection asks: the resolver
+    (resolvers/query.py) reads this way and the `post` rule prices it."""
+
+    comments: int | None  # `first`: the head, the body and that page in one Query (AP1+AP4)
+    content: bool  # the head and the body in one batch (AP1)
+
+
+def post_read(selected: Mapping[str, Sequence[Mapping[str, Any]]]) -> PostRead:
+    """From the post's subfields by name, each with the arguments of its selections (aliases
+    are selections too): one page of comments, from the start, when every selection of
+    `comments` asks for the same one; else the body with the head when `content` is asked."""
     firsts = {
         -1 if args.get("after") is not None else int(args.get("first", DEFAULT_PAGE_SIZE))
-        for args in comments
+        for args in selected.get("comments", ())
     }
-    at = call.parents.ready + 1
     if len(firsts) == 1 and 1 <= (first := next(iter(firsts))) <= MAX_PAGE_SIZE:
-        entries = [(Post, None, 1), (PostBody, None, 1), (Comment, None, first + 1)]
+        return PostRead(first, content=True)
+    return PostRead(None, content="content" in selected)
+
+
+def post(call: Call) -> At:
+    """post(id), as post_read decides: one Query for the head, the body and the first page of
+    comments (Limit first + 3); or the head and the body in a batch; otherwise AP1."""
+    selected: dict[str, list[dict[str, Any]]] = {}
+    for details in call.subfields("Post").values():
+        name = details[0].node.name.value
+        arguments = call.arguments("Post", details) if name == "comments" else {}
+        selected.setdefault(name, []).append(arguments)
+    read = post_read(selected)
+    at = call.parents.ready + 1
+    if read.comments is not None:
+        entries = [(Post, None, 1), (PostBody, None, 1), (Comment, None, read.comments + 1)]
         call.prediction.query(at, call.parents.count, entries, call.path)
-        return At(call.parents.count, at, primed={"comments": first, "content": 1})
-    if "content" in selected:
+        return At(call.parents.count, at, primed={"comments": read.comments, "content": 1})
+    if read.content:
         call.prediction.load_items(at, Post, call.parents.count, call.path)
         call.prediction.load_items(at, PostBody, call.parents.count, call.path)
         return At(call.parents.count, at, primed={"content": 1})

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from graphql import GraphQLObjectType
+from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
+from graphql.execution.values import VariableValues, get_argument_values
 
 import model
 import store
 from cost import rules as c
+from cost.rules import PostRead, post_read
 from model import InvalidInput, keys
 from model.ids import parse_global_id, parse_typed_id
-from model.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from model.pagination import DEFAULT_PAGE_SIZE
 
 from .types import (
     Comment,
@@ -43,24 +47,28 @@ async def load_node(info: Ctx, node_id: str) -> Node | None:
     raise InvalidInput("malformed id")
 
 
-def _selects(info: Ctx, name: str) -> bool:
-    return any(
-        isinstance(s, SelectedField) and s.name == name for s in info.selected_fields[0].selections
-    )
-
-
-def _first_comments_page(info: Ctx) -> int | None:
-    """Look-ahead: `first` when the selection asks for the post's first page of comments."""
-    for selection in info.selected_fields[0].selections:
-        if isinstance(selection, SelectedField) and selection.name == "comments":
-            if selection.arguments.get("after") is not None:
-                return None
-            try:  # a literal arrives as its source text ("20"), a variable as an int
-                first = int(selection.arguments.get("first", DEFAULT_PAGE_SIZE))
-            except (TypeError, ValueError):
-                return None
-            return first if 1 <= first <= MAX_PAGE_SIZE else None
-    return None
+def _post_read(info: Ctx) -> PostRead:
+    """Look-ahead: the post's subfields as graphql-core collects them for execution
+    (fragments, aliases, @skip and @include, variables), as the prediction sees them too."""
+    raw = info._raw_info
+    post_type = raw.schema.get_type("Post")
+    assert isinstance(post_type, GraphQLObjectType)
+    fragments = {name: FragmentDetails(d) for name, d in raw.fragments.items()}
+    details = [FieldDetails(node, None) for node in raw.field_nodes]
+    # Strawberry's execution gives resolvers the coerced values alone; their sources matter
+    # only to fragment variables, which this API's documents cannot declare.
+    variables = VariableValues({}, raw.variable_values)  # type: ignore[arg-type]
+    collected = collect_subfields(raw.schema, fragments, variables, raw.operation, post_type,
+                                  details)  # fmt: skip
+    selected: dict[str, list[dict[str, Any]]] = {}
+    for found in collected.grouped_field_set.values():
+        name = found[0].node.name.value
+        arguments: dict[str, Any] = {}
+        if name == "comments":  # the only one whose arguments decide the read
+            definition = post_type.fields[name]
+            arguments = get_argument_values(definition, found[0].node, variables)
+        selected.setdefault(name, []).append(arguments)
+    return post_read(selected)
 
 
 @strawberry.type
@@ -96,12 +104,12 @@ class Query:
     @strawberry.field(metadata=c.cost(c.post))
     async def post(self, info: Ctx, id: strawberry.ID) -> Post | None:
         (post_id,) = parse_typed_id(id, "Post")
-        first = _first_comments_page(info)
-        if first is not None:
+        read = _post_read(info)
+        if read.comments is not None:
             # One Query for the post, its body and the comments it shows.
-            post = await info.context.loaders.posts_with_comments.load((post_id, first))
+            post = await info.context.loaders.posts_with_comments.load((post_id, read.comments))
             return Post.of(post) if post else None
-        if _selects(info, "content"):
+        if read.content:
             # The head and the body in the same batch.
             loaders = info.context.loaders
             head, _ = await asyncio.gather(

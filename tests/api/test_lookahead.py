@@ -137,3 +137,38 @@ async def test_a_failed_author_load_fails_each_author_alone(
         ("post", "comments", "edges", j, "node", "author") for j in range(COMMENTS)
     ]
     assert {e["extensions"]["retryable"] for e in errors} == {True}
+
+
+# post(id)'s read, decided once (cost/rules.py, post_read) for the resolver and the prediction.
+POST_READS = {
+    # One Query for the head, the body and the page.
+    "a page": ("{ title comments(first: 3) { edges { cursor } } }", {"Query": 1}),
+    "the page in a fragment": (
+        "{ ...P } } fragment P on Post { comments(first: 3) { edges { cursor } } ", {"Query": 1}),
+    # Two different pages: the head alone, then each page: what the old look-ahead, which
+    # took the first selection it saw, read in a Query and then priced wrong.
+    "two pages": ("{ a: comments(first: 2) { edges { cursor } } "
+                  "b: comments(first: 3) { edges { cursor } } }", {"BatchGetItem": 1, "Query": 2}),
+    # The head and the body in one batch.
+    "the content": ("{ title content }", {"BatchGetItem": 1}),
+    "the content, skipped": ("{ title content @skip(if: true) }", {"BatchGetItem": 1}),
+    "a page, skipped": ("{ comments(first: 3) @skip(if: true) { edges { cursor } } }",
+                        {"BatchGetItem": 1}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(POST_READS))
+async def test_post_reads_as_predicted(store: Store, calls: Usage, post_id: str, name: str) -> None:
+    selection, expected = POST_READS[name]
+    query = f"query($id: ID!) {{ post(id: $id) {selection} }}"
+    executor = Executor(build_schema()._schema)
+    calls.clear()
+    outcome = await executor.run(
+        Operation(query, {"id": post_id}),
+        lambda prefetch: Context(store, CursorSigner("s" * 32), "test", None, prefetch),
+        signed_in=False,
+    )
+    assert outcome.errors == []
+    assert dict(calls.first_attempts) == expected
+    assert outcome.prediction is not None
+    assert dict(outcome.prediction.calls) == expected
