@@ -313,3 +313,21 @@ async def test_a_table_without_a_stream_gets_one_when_asked(
         assert event["after"]["username"] == "ada"
     finally:
         await delete_table(stream_client, name)
+
+
+def test_the_sinks_tables_follow_the_events_and_gain_the_columns_they_add(
+    tmp_path: Path,
+) -> None:
+    """The tables and columns come from the events' shapes (no list of them kept by hand); a
+    file made before a field was added to an entity's events gains its column when opened."""
+    path = tmp_path / "blog.duckdb"
+    DuckDBSink(path).close()
+    with duckdb.connect(str(path)) as db:
+        columns = {row[0] for row in db.execute("DESCRIBE users").fetchall()}
+        assert columns == {"id", "username", "display_name", "bio", "created_at"}
+        assert {row[0] for row in db.execute("DESCRIBE posts").fetchall()} >= {
+            "author_id", "content", "comment_count", "score"}  # fmt: skip
+        db.execute("ALTER TABLE users DROP COLUMN bio")  # as a file from before `bio` was
+    DuckDBSink(path).close()
+    with duckdb.connect(str(path), read_only=True) as db:
+        assert "bio" in {row[0] for row in db.execute("DESCRIBE users").fetchall()}

@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from changes.events import normalize
-
 from api.settings import Settings
-from changes.decode import Undecodable, sequence_of
+from changes.decode import PART_OF_POST, PUBLIC, Undecodable, sequence_of
+from changes.events import normalize, shape
+from model.entities import Post
 from model.errors import StoreError
 from singlet_tools.stream import Batch, Start, StreamReader, open_streams_client, stream_arn
 from store.client import open_client
@@ -43,28 +43,26 @@ if TYPE_CHECKING:
 
 Event = dict[str, Any]
 
-# The sink's tables: the columns each entity's events fill (the events' camelCase field names
-# in snake_case). A post's tags are a table of their own.
-TABLES: dict[str, tuple[str, dict[str, str]]] = {
-    "User": ("users", {
-        "id": "VARCHAR PRIMARY KEY", "username": "VARCHAR", "display_name": "VARCHAR",
-        "bio": "VARCHAR", "created_at": "TIMESTAMP",
-    }),
-    "Post": ("posts", {
-        "id": "VARCHAR PRIMARY KEY", "author_id": "VARCHAR", "title": "VARCHAR",
-        "url": "VARCHAR", "content": "VARCHAR", "ups": "INTEGER", "downs": "INTEGER",
-        "score": "INTEGER", "version": "INTEGER", "comment_count": "INTEGER",
-        "created_at": "TIMESTAMP", "updated_at": "TIMESTAMP",
-    }),
-    "Comment": ("comments", {
-        "id": "VARCHAR PRIMARY KEY", "post_id": "VARCHAR", "author_id": "VARCHAR",
-        "body": "VARCHAR", "created_at": "TIMESTAMP",
-    }),
-    "Vote": ("votes", {
-        "id": "VARCHAR PRIMARY KEY", "post_id": "VARCHAR", "user_id": "VARCHAR",
-        "direction": "VARCHAR",
-    }),
-}  # fmt: skip
+
+def _tables() -> dict[str, tuple[str, dict[str, str]]]:
+    """The sink's tables, from the events themselves: a table per public entity (changes/
+    decode.py), a column per field of its events (their camelCase names in snake_case), as
+    the shape of its largest item shows them, with a post's parts (its body) in the post's
+    table. A list (a post's tags) is a table of its own."""
+    tables: dict[str, tuple[str, dict[str, str]]] = {}
+    for entity in sorted(PUBLIC, key=lambda e: e.entity):
+        parts = PART_OF_POST if entity is Post else frozenset()
+        columns = {"id": "VARCHAR PRIMARY KEY"}
+        for each in (entity, *sorted(parts, key=lambda e: e.entity)):
+            for name, value in shape(each.largest()).items():
+                kind = _KINDS.get(type(value))
+                if kind is not None and column(name) != "id":
+                    columns[column(name)] = "TIMESTAMP" if name.endswith("At") else kind
+        tables[entity.entity] = (column(entity.entity).lstrip("_") + "s", columns)
+    return tables
+
+
+_KINDS = {str: "VARCHAR", int: "INTEGER", bool: "BOOLEAN"}  # lists: tables of their own
 BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS tags (post_id VARCHAR, tag VARCHAR, PRIMARY KEY (post_id, tag));
 CREATE TABLE IF NOT EXISTS processed_events (
@@ -93,9 +91,15 @@ class DuckDBSink:
         import duckdb  # only here: every `singlet` command imports this module
 
         self.db: duckdb.DuckDBPyConnection = duckdb.connect(str(path))
-        for table, columns in TABLES.values():
+        self.tables = _tables()
+        for table, columns in self.tables.values():
             spec = ", ".join(f"{name} {kind}" for name, kind in columns.items())
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({spec})")
+            # A field added to an entity's events since the file was made: its column, empty
+            # for the rows before it.
+            for name, kind in columns.items():
+                if name != "id":
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
         for statement in filter(str.strip, BOOKKEEPING.split(";")):
             self.db.execute(statement)
 
@@ -149,7 +153,7 @@ class DuckDBSink:
         return {str(row[0]) for row in rows.fetchall()}
 
     def _apply(self, event: Event) -> None:
-        table, columns = TABLES[event["entity"]]
+        table, columns = self.tables[event["entity"]]
         entity_id = event["entityId"]
         if event["change"] == "deleted":
             self.db.execute(f"DELETE FROM {table} WHERE id = ?", [entity_id])
