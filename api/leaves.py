@@ -25,6 +25,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.definitions import strawberry_field
@@ -107,10 +108,10 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def _plain_leaf(field: GraphQLField) -> Leaf | None:
     declared = strawberry_field(field)
-    # Strawberry marks the resolver of a basic field with no exception handlers as default.
     if declared is None or field.args or not declared.is_basic_field:
         return None
-    if not getattr(field.resolve, "_is_default", False):
+    # Strawberry's resolver for the field reads the attribute (its default resolver).
+    if field.resolve is None or not is_default_resolver(field.resolve):
         return None
     leaf_type = get_nullable_type(field.type)
     if not isinstance(leaf_type, GraphQLLeafType):
