@@ -35,6 +35,7 @@ from api.budget import Budget
 from api.execution import Executor
 from api.http import COST_HEADER, Caller, GraphQLHTTP
 from api.settings import Settings
+from resolvers.internals import graphql_schema
 from store.client import open_client
 from store.cost import Shape, load_shape
 from store.usage import DATA_OPERATIONS, Usage, meter_of
@@ -158,7 +159,7 @@ def baseline_endpoint(client: DynamoDBClient, tables: Tables, settings: Settings
     def new_context(subject: str | None, prefetch_viewer: bool) -> BaselineContext:
         return BaselineContext(client, tables, subject)
 
-    executor = Executor(build_schema()._schema, budget=unlimited)
+    executor = Executor(graphql_schema(build_schema()), budget=unlimited)
     return GraphQLHTTP(executor, authenticate, new_context)
 
 

@@ -24,6 +24,7 @@ from store.tasks import gather
 from . import cost as c
 from .context import Context
 from .ids import global_id
+from .internals import resolve_info
 from .lookahead import nodes_load_only
 
 N = TypeVar("N")
@@ -137,7 +138,7 @@ async def preload_authors(info: Ctx, nodes: Sequence[Post | Comment]) -> None:
     (lookahead.py), in the wave their own fields would have loaded them in: each `author`
     field then answers without awaiting."""
     # graphql-core's info (Strawberry's wraps it): the field's nodes and the fragments.
-    if not nodes or not nodes_load_only(info._raw_info, "author"):
+    if not nodes or not nodes_load_only(resolve_info(info), "author"):
         return
     loads = [info.context.loaders.items.load(store.User.key_of(id=n.author_id)) for n in nodes]
     await asyncio.wait(loads)

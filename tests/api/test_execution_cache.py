@@ -15,8 +15,9 @@ from api import execution
 from api.errors import BAD_USER_INPUT
 from api.execution import Executor, Operation, Outcome, RequestContext
 from api.schema import build_schema
+from resolvers.internals import graphql_schema
 
-SCHEMA = build_schema()._schema
+SCHEMA = graphql_schema(build_schema())
 ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
 POST = "query($id: ID!) { post(id: $id) { title } }"
 UNKNOWN_FIELD = "{ posts(first: 1) { edges { node { nope } } } }"

@@ -14,6 +14,7 @@ from api.schema import build_schema
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
 from resolvers.ids import global_id
+from resolvers.internals import graphql_schema
 from store import Store
 from store.usage import Usage
 from tests.faults import Throttled
@@ -47,7 +48,7 @@ def lazy_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def _run(
     store: Store, calls: Usage, query: str, variables: dict[str, Any]
 ) -> tuple[Any, list[dict[str, Any]]]:
-    executor = Executor(build_schema()._schema)
+    executor = Executor(graphql_schema(build_schema()))
     calls.clear()
     outcome = await executor.run(
         Operation(query, variables),
