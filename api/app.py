@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cost.limiter import Limiter
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema
 from store import Store, Table
 from store.client import open_client
@@ -85,7 +86,7 @@ def graphql_endpoint(settings: Settings, resources: Resources) -> GraphQLHTTP:
     authenticator = Authenticator(settings)
     cursors = CursorSigner(settings.cursor_secret)
     executor = Executor(
-        build_schema()._schema,
+        graphql_schema(build_schema()),
         max_depth=settings.max_depth,
         introspection=settings.introspection,
         budget=settings.budget,

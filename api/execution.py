@@ -30,8 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation import ASTValidationRule
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
@@ -185,9 +184,10 @@ class Executor:
         # is built here, once: the cache below is this executor's, so its answers hold for
         # this schema and these rules only. No rule reads variables or the operation name.
         self.rules = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        # Strawberry's limiting extensions, for their validation rules.
         limits: list[type[ASTValidationRule]] = [
-            max_depth_rule(max_depth, None),
-            max_aliases_rule(MAX_ALIASES),
+            *QueryDepthLimiter(max_depth).validation_rules,
+            *MaxAliasesLimiter(MAX_ALIASES).validation_rules,
         ]
         if not introspection:
             limits.append(NoSchemaIntrospectionCustomRule)

@@ -37,6 +37,7 @@ from api.settings import Settings
 from cost.budget import Budget
 from cost.meter import DATA_OPERATIONS, Usage, meter_of
 from model.shape import Shape, load_shape
+from resolvers.internals import graphql_schema
 from store.client import open_client
 
 from .baseline.schema import BaselineContext, build_schema
@@ -158,7 +159,7 @@ def baseline_endpoint(client: DynamoDBClient, tables: Tables, settings: Settings
     def new_context(subject: str | None, prefetch_viewer: bool) -> BaselineContext:
         return BaselineContext(client, tables, subject)
 
-    executor = Executor(build_schema()._schema, budget=unlimited)
+    executor = Executor(graphql_schema(build_schema()), budget=unlimited)
     return GraphQLHTTP(executor, authenticate, new_context)
 
 

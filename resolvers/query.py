@@ -18,6 +18,7 @@ from model import InvalidInput, keys
 from model.ids import parse_global_id, parse_typed_id
 from model.pagination import DEFAULT_PAGE_SIZE
 
+from .internals import resolve_info
 from .types import (
     Comment,
     Connection,
@@ -50,7 +51,7 @@ async def load_node(info: Ctx, node_id: str) -> Node | None:
 def _post_read(info: Ctx) -> PostRead:
     """Look-ahead: the post's subfields as graphql-core collects them for execution
     (fragments, aliases, @skip and @include, variables), as the prediction sees them too."""
-    raw = info._raw_info
+    raw = resolve_info(info)
     post_type = raw.schema.get_type("Post")
     assert isinstance(post_type, GraphQLObjectType)
     fragments = {name: FragmentDetails(d) for name, d in raw.fragments.items()}

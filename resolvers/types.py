@@ -26,6 +26,7 @@ from store import ListQuery
 from store.tasks import gather
 
 from .context import Context
+from .internals import resolve_info
 from .lookahead import nodes_load_only
 
 N = TypeVar("N")
@@ -139,7 +140,7 @@ async def preload_authors(info: Ctx, nodes: Sequence[Post | Comment]) -> None:
     (lookahead.py), in the wave their own fields would have loaded them in: each `author`
     field then answers without awaiting."""
     # graphql-core's info (Strawberry's wraps it): the field's nodes and the fragments.
-    if not nodes or not nodes_load_only(info._raw_info, "author"):
+    if not nodes or not nodes_load_only(resolve_info(info), "author"):
         return
     loads = [info.context.loaders.items.load(model.User.key_of(id=n.author_id)) for n in nodes]
     await asyncio.wait(loads)

@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar, cast
 
-from aiodataloader import DataLoader, Loader, dispatch_queue_batch
+from .internals import Load, QueuingDataLoader, dispatch, ready_callbacks
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -57,8 +57,8 @@ class Waves:
         if self._in_flight:
             self._scheduled = False  # the last batch to finish schedules the next check
             return
-        ready = getattr(self.loop, "_ready", None)  # asyncio's run queue (uvloop has none)
-        if self._ticks < MAX_WAIT_TICKS and (ready is None or len(ready) > 0):
+        ready = ready_callbacks(self.loop)  # None: a loop that does not say (uvloop)
+        if self._ticks < MAX_WAIT_TICKS and (ready is None or ready > 0):
             # Resolvers woken by the last wave are still running: let them queue their loads.
             self._ticks += 1
             self.loop.call_soon(self._check)
@@ -72,7 +72,7 @@ class Waves:
             return
         self.count += 1
         for loader, queue in batches:
-            task = asyncio.ensure_future(dispatch_queue_batch(loader, queue))
+            task = asyncio.ensure_future(dispatch(loader, queue))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
@@ -92,7 +92,7 @@ class Waves:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
 
-class WaveLoader(DataLoader[K, V], Generic[K, V]):
+class WaveLoader(QueuingDataLoader[K, V], Generic[K, V]):
     """A DataLoader whose dispatch is the request's schedule, and whose futures no consumer
     can cancel: a resolver cancelled by graphql-core (a sibling's error nulled their parent)
     must not cancel a load another field awaits too."""
@@ -103,18 +103,19 @@ class WaveLoader(DataLoader[K, V], Generic[K, V]):
             cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], batch), loop=waves.loop
         )
         self.waves = waves
+        self.loads: list[Load] = []  # queued for the next wave
 
     def load(self, key: K) -> asyncio.Future[V]:
         return asyncio.shield(super().load(key))
 
-    def do_resolve_reject(self, key: K, future: asyncio.Future[V]) -> None:
-        self._queue.append(Loader(key=key, future=future))
+    def queue(self, load: Load) -> None:
+        self.loads.append(load)
         self.waves.queued()
 
     @property
     def pending(self) -> bool:
-        return bool(self._queue)
+        return bool(self.loads)
 
-    def take(self) -> list[Loader]:
-        queue, self._queue = self._queue, []
-        return queue
+    def take(self) -> list[Load]:
+        loads, self.loads = self.loads, []
+        return loads

@@ -11,6 +11,7 @@ from model import keys
 from model.ids import global_id
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema
 from store import AllPosts, Store
 
@@ -39,7 +40,7 @@ async def _run(
     subject: str | None = None,
     variables: dict[str, Any] | None = None,
 ) -> Any:
-    executor = Executor(build_schema()._schema)
+    executor = Executor(graphql_schema(build_schema()))
 
     def context(prefetch_viewer: bool) -> Context:
         return Context(store, CursorSigner("s" * 32), "test", subject, prefetch_viewer)
@@ -118,7 +119,7 @@ class CountingSigner(CursorSigner):
 
 async def test_cursors_are_signed_only_where_selected(store: Store, calls: Usage) -> None:
     await _blog(store, posts=3, comments=6)
-    executor = Executor(build_schema()._schema)
+    executor = Executor(graphql_schema(build_schema()))
     signer = CountingSigner()
 
     async def run(query: str) -> Any:

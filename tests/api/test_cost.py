@@ -30,6 +30,7 @@ from model import keys
 from model.ids import global_id
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema
 from store import Store
 from tests.api.conftest import Api, Member, assert_bounded, error_codes, serve_http
@@ -58,7 +59,7 @@ def _documented() -> list[str]:
 
 
 def _executor(budget: Budget | None = None) -> Executor:
-    return Executor(build_schema()._schema, budget=budget or Settings.from_env(
+    return Executor(graphql_schema(build_schema()), budget=budget or Settings.from_env(
         {"JWT_SECRET": "x" * 32}).budget)  # fmt: skip
 
 

@@ -14,9 +14,10 @@ from graphql import GraphQLError, OperationType
 from api import execution
 from api.errors import BAD_USER_INPUT
 from api.execution import Executor, Operation, Outcome, RequestContext
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema
 
-SCHEMA = build_schema()._schema
+SCHEMA = graphql_schema(build_schema())
 ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
 POST = "query($id: ID!) { post(id: $id) { title } }"
 UNKNOWN_FIELD = "{ posts(first: 1) { edges { node { nope } } } }"

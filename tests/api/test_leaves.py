@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 from graphql import ExecutionResult, execute, parse
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.leaves import LeafExecutionContext
+from resolvers.internals import ExecutionContext, graphql_schema
 from resolvers.schema import build_schema
 
 
@@ -56,8 +56,8 @@ QUERY = """{ things { __typename name nick: nickname nickname count mood missing
   shout(times: 2) ... on Thing { name count } } }"""
 
 
-async def _run(context: type[StrawberryGraphQLCoreExecutionContext]) -> ExecutionResult:
-    schema = strawberry.Schema(Query)._schema
+async def _run(context: type[ExecutionContext]) -> ExecutionResult:
+    schema = graphql_schema(strawberry.Schema(Query))
     result = execute(schema, parse(QUERY), executor_class=context, operation_extensions=None)
     return await result if not isinstance(result, ExecutionResult) else result
 
@@ -67,13 +67,13 @@ def _formatted(result: ExecutionResult) -> dict[str, Any]:
 
 
 async def test_plain_leaves_answer_as_graphql_core_does_errors_included() -> None:
-    schema = strawberry.Schema(Query)._schema
+    schema = graphql_schema(strawberry.Schema(Query))
     leaves = LeafExecutionContext.for_schema(schema)
     assert set(leaves.leaves) == {
         ("Thing", name)
         for name in ("name", "nickname", "count", "mood", "missing", "wrong", "later")
     }  # not shout (a resolver with arguments), things (a resolver) or __typename
-    general, direct = await _run(StrawberryGraphQLCoreExecutionContext), await _run(leaves)
+    general, direct = await _run(ExecutionContext), await _run(leaves)
     assert _formatted(direct) == _formatted(general)
     # What the comparison covers: a null in a non-null leaf and an unserializable value fail
     # their field (nulling the item), an awaitable attribute is awaited.
@@ -92,16 +92,16 @@ async def test_plain_leaves_answer_as_graphql_core_does_errors_included() -> Non
 async def test_only_fields_that_are_not_plain_leaves_get_a_resolve_info(
     monkeypatch: Any,
 ) -> None:
-    schema = strawberry.Schema(Query)._schema
+    schema = graphql_schema(strawberry.Schema(Query))
     leaves = LeafExecutionContext.for_schema(schema)
     built: list[str] = []
-    original = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+    original = ExecutionContext.build_resolve_info
 
     def counting(self: Any, field_def: Any, nodes: Any, *args: Any) -> Any:
         built.append(nodes[0].name.value)
         return original(self, field_def, nodes, *args)
 
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting)
+    monkeypatch.setattr(ExecutionContext, "build_resolve_info", counting)
     await _run(leaves)
     # things, each item's __typename, the shouts of the items that got that far, and the
     # awaitable `later`, which goes the general way once read.
@@ -109,7 +109,7 @@ async def test_only_fields_that_are_not_plain_leaves_get_a_resolve_info(
 
 
 def test_the_app_schema_reads_most_fields_directly() -> None:
-    leaves = LeafExecutionContext.for_schema(build_schema()._schema).leaves
+    leaves = LeafExecutionContext.for_schema(graphql_schema(build_schema())).leaves
     assert {("Post", "title"), ("Comment", "body"), ("User", "username")} <= set(leaves)
     assert ("Post", "author") not in leaves  # loads a user
     assert ("Post", "viewerVote") not in leaves  # a resolver

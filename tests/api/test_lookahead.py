@@ -14,6 +14,7 @@ from cost.meter import Usage
 from model.ids import global_id
 from resolvers.context import Context
 from resolvers.cursors import CursorSigner
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema
 from store import Store
 from tests.faults import Throttled
@@ -47,7 +48,7 @@ def lazy_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def _run(
     store: Store, calls: Usage, query: str, variables: dict[str, Any]
 ) -> tuple[Any, list[dict[str, Any]]]:
-    executor = Executor(build_schema()._schema)
+    executor = Executor(graphql_schema(build_schema()))
     calls.clear()
     outcome = await executor.run(
         Operation(query, variables),
@@ -161,7 +162,7 @@ POST_READS = {
 async def test_post_reads_as_predicted(store: Store, calls: Usage, post_id: str, name: str) -> None:
     selection, expected = POST_READS[name]
     query = f"query($id: ID!) {{ post(id: $id) {selection} }}"
-    executor = Executor(build_schema()._schema)
+    executor = Executor(graphql_schema(build_schema()))
     calls.clear()
     outcome = await executor.run(
         Operation(query, {"id": post_id}),

@@ -7,6 +7,7 @@ from pathlib import Path
 from graphql import build_schema as parse_sdl
 
 from api.execution import Executor
+from resolvers.internals import graphql_schema
 from resolvers.schema import build_schema, schema
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -33,7 +34,7 @@ def test_public_operations_are_the_contract() -> None:
 
 def test_introspection_can_be_switched_off() -> None:
     query = "{ __schema { types { name } } }"
-    assert Executor(build_schema()._schema).validate(query) == ()
-    errors = Executor(build_schema()._schema, introspection=False).validate(query)
+    assert Executor(graphql_schema(build_schema())).validate(query) == ()
+    errors = Executor(graphql_schema(build_schema()), introspection=False).validate(query)
     assert errors
     assert all("introspection" in e.message.lower() for e in errors)

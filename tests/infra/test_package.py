@@ -144,7 +144,7 @@ def test_nothing_is_compiled_at_import_from_a_read_only_copy(
     assert output["imported"] > 300  # the handler's whole import graph came from the copy
     assert output["compiled"] == []
     # Imported when first needed, not at init: PyJWT and cryptography with the first token,
-    # strawberry.federation's directives never (api/auth.py, resolvers/schema.py say why).
+    # strawberry.federation's directives never (api/auth.py, resolvers/internals.py say why).
     assert output["loaded"] == []
     assert sorted(p for p in task.rglob("*")) == before  # nothing written
 
