@@ -32,11 +32,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from changes.events import entry_for, normalize
 from singlet_tools.local import start
 from singlet_tools.stream import StreamReader, open_streams_client, stream_arn
 from singlet_tools.tables import create_table
 
+from changes.events import entry_for, normalize
 from model import Post
 from store import Store, Table
 from store.client import open_client

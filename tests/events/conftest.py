@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiobotocore.session import AioSession, get_session
-from changes.events import normalize
 from singlet_tools.stream import StreamReader, StreamsClient, open_streams_client, stream_arn
 from singlet_tools.tables import create_table, delete_table
 
 from api.app import create_app
 from api.settings import Settings
+from changes.events import normalize
 from changes.publishers.eventbridge import MAX_ENTRIES, MAX_REQUEST_BYTES
 from store import Store, Table
 from store.client import open_client

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from changes.events import normalize
-
 from tests.api.conftest import Api, Member
 from tests.events.conftest import Event, Tap, summary
 

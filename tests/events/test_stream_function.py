@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from changes.events import normalize
 
 from api.settings import StreamSettings
 from api.stream import StreamFunction
 from changes.decode import Undecodable
+from changes.events import normalize
 from changes.publishers.eventbridge import MAX_REQUEST_BYTES
 from model.attrs import marshal_item
 from model.limits import MAX_CONTENT
