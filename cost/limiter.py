@@ -90,7 +90,8 @@ class Allowance:
     spent: Usage = field(default_factory=Usage)  # the limiter's own calls for this request
     reserved: float = 0.0
     charged: float | None = None
-    _asking: asyncio.Future[None] | None = None
+    # The calls of one wave pass the gate together: one of them asks for the next step.
+    _asking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def __call__(self, operation: str) -> None:
         limits = self.limiter.limits
@@ -100,17 +101,12 @@ class Allowance:
             self._check(self.usage.write_units, limits.write_units, "write units")
         if self.rate is None:
             return
-        while self.usage.units >= self.reserved:
-            if self._asking is not None:  # another call of this request asked already
-                await asyncio.shield(self._asking)
-                continue
-            self._asking = asyncio.get_running_loop().create_future()
-            try:
-                got = await self.limiter.reserve(self, *self._step())
-            finally:
-                self._asking.set_result(None)
-                self._asking = None
-            if not got:
+        if self.usage.units < self.reserved:
+            return
+        async with self._asking:
+            if self.usage.units < self.reserved:
+                return  # another call of this wave asked, and got it
+            if not await self.limiter.reserve(self, *self._step()):
                 raise RateLimited(
                     "This request has spent its caller's budget of DynamoDB capacity: the"
                     " fields that needed more were not read.",
