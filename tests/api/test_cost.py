@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from graphql import OperationType
+from singlet_tools.seed import POSTS as DEMO_POSTS
 from singlet_tools.seed import seed
 
 from api import logs
@@ -237,14 +238,17 @@ async def test_the_demo_pages_answer_under_the_default_limits(
     defaults = Settings.from_env({"JWT_SECRET": "x" * 32})
     configured = replace(settings, budget=defaults.budget, limits=defaults.limits,
                          max_response_bytes=defaults.max_response_bytes)  # fmt: skip
-    async with serve_http(create_app(configured)) as api:
+    async with serve_http(create_app(configured, clock=lambda: 1_800_000_000.0)) as api:
         reply = await api.request("POST", "/graphql", body=json.dumps({"query": query}).encode(),
                                   headers={"content-type": "application/json",
                                            "x-singlet-cost": "1"})  # fmt: skip
     assert reply.status == 200, reply.body
     body = reply.json()
     assert "errors" not in body, body["errors"]
-    assert len(body["data"]["posts"]["edges"]) > 10
-    # Charged what it consumed, well inside an anonymous caller's budget.
+    first = int(re.search(r"posts\(first: (\d+)\)", query).group(1))  # type: ignore[union-attr]
+    assert len(body["data"]["posts"]["edges"]) == min(first, len(DEMO_POSTS))
+    # Charged what it consumed, out of an anonymous caller's budget (the clock stopped).
     cost = body["extensions"]["cost"]
-    assert cost["actual"]["units"] == cost["actual"]["readUnits"] < 60
+    assert cost["actual"]["units"] == cost["actual"]["readUnits"]
+    status = cost["throttleStatus"]
+    assert status["currentlyAvailable"] == status["maximumAvailable"] - cost["actual"]["units"]

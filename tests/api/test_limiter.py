@@ -225,26 +225,22 @@ async def test_two_servers_never_overspend_one_bucket_under_concurrency(
     config = limited(settings, anonymous="40/1")
     one, two = create_app(config, clock=clock), create_app(config, clock=clock)
     async with serve_http(one) as first, serve_http(two) as second:
-        replies = await asyncio.gather(
+        replies = list(await asyncio.gather(
             *(post(api, FEED) for _ in range(30) for api in (first, second))
-        )
+        ))  # fmt: skip
+        # Which of those got in depends on how they interleaved (a request holds its step
+        # until it ends); what is left is then spent one request at a time, on each server
+        # until it refuses: whatever the interleaving, the bucket serves exactly its size.
+        for api in (first, second):
+            while (reply := await post(api, FEED)).status == 200:
+                replies.append(reply)
+            replies.append(reply)
     admitted = [cost(r) for r in replies if r.status == 200]
-    refused = [r for r in replies if r.status == 429]
-    assert len(admitted) + len(refused) == 60
-    charged = sum(c["actual"]["units"] for c in admitted)
-    held = sum(limiter_of(app).leases["ip:127.0.0.1"].units for app in (one, two))
-    full_at = await bucket_full_at(store, "ip:127.0.0.1")
-    assert full_at is not None
-    taken = (full_at - START * MICROSECONDS) / MICROSECONDS  # at 1 unit a second
-    # Every unit charged or still held was taken from the bucket, and never more than it had.
-    assert charged + held == taken
-    assert taken <= 40
-    # Some requests were refused while others held reservations they then half returned:
-    # those units are back in the servers' leases, for the caller's next requests there.
-    assert len(refused) >= 20
-    assert all(limiter_of(app).leases["ip:127.0.0.1"].units >= 0 for app in (one, two))
-    for report in admitted:
-        assert report["actual"]["units"] == 1.0
+    assert {r.status for r in replies} == {200, 429}
+    assert [report["actual"]["units"] for report in admitted] == [1.0] * 40
+    # Nothing is left in either server's lease, and the bucket gave its 40 units, no more.
+    assert [limiter_of(app).leases["ip:127.0.0.1"].units for app in (one, two)] == [0.0, 0.0]
+    assert await bucket_full_at(store, "ip:127.0.0.1") == int((START + 40) * MICROSECONDS)
 
 
 # While a request runs
@@ -287,7 +283,7 @@ async def test_a_request_takes_more_steps_as_it_consumes(
     # A wave's calls go once the request has reserved more than it consumed: the last wave
     # can overshoot, and the overshoot is charged all the same (the lease owes it).
     charged = report["actual"]["units"]
-    assert charged == report["actual"]["readUnits"] > report["requested"]["units"] - 2
+    assert charged == report["actual"]["readUnits"]
     held = limiter_of(app).leases["ip:127.0.0.1"].units
     full_at = await bucket_full_at(store, "ip:127.0.0.1")
     assert full_at is not None
